@@ -1,0 +1,58 @@
+/**
+ * Typed errors. Each names the operator (and, for option errors, the parameter) so that a
+ * failure in a long pipe points at the stage that caused it.
+ */
+
+/** The overflow policies of a bounded queue; see docs/design.md for what each one means. */
+export type OverflowPolicy = 'drop-newest' | 'drop-oldest' | 'error' | 'block';
+
+/** Raised by a bounded queue under the `error` policy when a value arrives and the queue is full. */
+export class OverflowError extends Error {
+  override readonly name = 'OverflowError';
+  constructor(
+    /** The operator whose queue overflowed, e.g. `boundedBuffer`. */
+    readonly operator: string,
+    /** The queue's capacity. */
+    readonly capacity: number,
+    /** The policy in force (always `error` unless a custom limit raised it). */
+    readonly policy: OverflowPolicy | 'max-pending-sends',
+  ) {
+    super(`${operator}: queue overflow (capacity ${capacity}, overflow policy '${policy}')`);
+  }
+}
+
+/** Raised when a value is offered to a channel that has been closed. */
+export class ClosedError extends Error {
+  override readonly name = 'ClosedError';
+  constructor(readonly operator: string) {
+    super(`${operator}: closed`);
+  }
+}
+
+/**
+ * Raised when the demand protocol is misused: `request(n)` with n <= 0 or not a number
+ * (Reactive Streams rule 3.9), or two copies of the library whose protocol versions cannot talk.
+ */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+}
+
+/** `TypeError` for an option of the wrong type; the message names the operator and parameter. */
+export function optionTypeError(operator: string, parameter: string, expected: string, actual: unknown): TypeError {
+  return new TypeError(`${operator}: '${parameter}' must be ${expected}, got ${describe(actual)}`);
+}
+
+/** `RangeError` for an option out of range; the message names the operator and parameter. */
+export function optionRangeError(operator: string, parameter: string, expected: string, actual: unknown): RangeError {
+  return new RangeError(`${operator}: '${parameter}' must be ${expected}, got ${describe(actual)}`);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  return `an ${typeof value}`;
+}

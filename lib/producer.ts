@@ -1,0 +1,158 @@
+import { ProtocolError } from './errors.js';
+import {
+  PROTOCOL_VERSION,
+  toDemandObservable,
+  type DemandHandle,
+  type DemandObservable,
+  type DemandObserver,
+} from './protocol.js';
+
+/**
+ * What the kernel gives a producer: the outstanding demand, and the only ways to signal.
+ * `next` may be called only while `demand > 0`; the kernel enforces it (Reactive Streams 1.1).
+ */
+export interface ProducerSink<T> {
+  /** Outstanding demand; 0 once the subscription has ended. */
+  readonly demand: number;
+  /** True once a terminal signal was sent or the consumer cancelled. */
+  readonly closed: boolean;
+  next(value: T): void;
+  error(err: unknown): void;
+  complete(): void;
+  /** Asks the kernel to run `pump` again (e.g. new data arrived); re-entrancy safe. */
+  schedulePump(): void;
+}
+
+/** A producer's callbacks. */
+export interface Producer {
+  /** Emits while `sink.demand > 0` and it has something to emit; never loops forever. */
+  pump(): void;
+  /** Releases everything the producer holds; called exactly once, on terminal or cancel. */
+  teardown(): void;
+}
+
+/**
+ * The producer kernel: one place that implements the consumer-facing rules of the handshake
+ * for every library producer (design notes section 1):
+ * - additive `request(n)`, `Infinity` = unbounded, invalid n -> ProtocolError downstream;
+ * - a re-entrancy-safe drain loop: `request` or new data during `pump` only marks "again",
+ *   so recursion depth stays constant however many values a synchronous source has;
+ * - completion and errors are delivered whatever the outstanding demand;
+ * - cancel is idempotent, and afterwards nothing is signalled and no reference is kept.
+ *
+ * `start` runs once per subscription and returns the producer for it.
+ */
+export function demandSource<T>(
+  operator: string,
+  start: (sink: ProducerSink<T>) => Producer,
+): DemandObservable<T> {
+  return toDemandObservable<T>({
+    version: PROTOCOL_VERSION,
+    subscribe(observer) {
+      return subscribeProducer(operator, observer, start);
+    },
+  });
+}
+
+function subscribeProducer<T>(
+  operator: string,
+  downstream: DemandObserver<T>,
+  start: (sink: ProducerSink<T>) => Producer,
+): DemandHandle {
+  let observer: DemandObserver<T> | undefined = downstream;
+  let producer: Producer | undefined;
+  let demand = 0;
+  let pumping = false;
+  let again = false;
+  let tornDown = false;
+
+  function finish(): DemandObserver<T> | undefined {
+    const target = observer;
+    observer = undefined;
+    demand = 0;
+    release();
+    return target;
+  }
+
+  function release(): void {
+    if (tornDown || producer === undefined) return;
+    tornDown = true;
+    const p = producer;
+    producer = undefined;
+    p.teardown();
+  }
+
+  function runPump(): void {
+    if (pumping) {
+      again = true;
+      return;
+    }
+    pumping = true;
+    try {
+      do {
+        again = false;
+        if (observer === undefined || producer === undefined) break;
+        producer.pump();
+      } while (again);
+    } finally {
+      pumping = false;
+    }
+  }
+
+  const sink: ProducerSink<T> = {
+    get demand() {
+      return demand;
+    },
+    get closed() {
+      return observer === undefined;
+    },
+    next(value) {
+      if (observer === undefined) return;
+      if (demand <= 0) {
+        // A library bug, not a user error; fail loudly rather than overrun the consumer.
+        finish()?.error(new ProtocolError(`${operator}: emitted a value without demand (rule 1.1)`));
+        return;
+      }
+      if (demand !== Infinity) demand--;
+      observer.next(value);
+    },
+    error(err) {
+      finish()?.error(err);
+    },
+    complete() {
+      finish()?.complete();
+    },
+    schedulePump() {
+      if (observer !== undefined && producer !== undefined) runPump();
+    },
+  };
+
+  const handle: DemandHandle = {
+    request(n) {
+      if (observer === undefined) return;
+      if (typeof n !== 'number' || !(n > 0)) {
+        finish()?.error(
+          new ProtocolError(`${operator}: request(n) needs n > 0 (Reactive Streams rule 3.9), got ${String(n)}`),
+        );
+        return;
+      }
+      demand += n; // Infinity + n stays Infinity
+      if (producer !== undefined) runPump();
+    },
+    cancel() {
+      observer = undefined;
+      demand = 0;
+      release();
+    },
+  };
+
+  const created = start(sink);
+  if (observer === undefined) {
+    // The producer ended during start (e.g. an empty, closed channel); release it now.
+    producer = created;
+    release();
+  } else {
+    producer = created;
+  }
+  return handle;
+}

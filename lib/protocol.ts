@@ -1,0 +1,96 @@
+import { Observable } from 'rxjs';
+import { ProtocolError } from './errors.js';
+
+/**
+ * The demand handshake between adjacent library stages (docs/design.md, "Demand").
+ *
+ * A demand-aware Observable is an ordinary `Observable<T>` that also carries, under a registered
+ * symbol, a {@link DemandProtocol}. A library consumer that finds it subscribes through it and
+ * gets a {@link DemandHandle} with an additive `request(n)`. Everyone else subscribes as usual and
+ * gets unbounded demand.
+ *
+ * The key is `Symbol.for(...)` so that the ESM and CJS builds of this package, or two installed
+ * copies, find each other; the protocol object carries a version so that copies that cannot talk
+ * refuse each other loudly instead of misbehaving.
+ */
+export const DEMAND: unique symbol = Symbol.for('rxjs-backpressure.demand') as never;
+
+/** The protocol version this copy of the library speaks. */
+export const PROTOCOL_VERSION = 1;
+
+/** What a producer signals to a demand-aware consumer. */
+export interface DemandObserver<T> {
+  next(value: T): void;
+  error(err: unknown): void;
+  complete(): void;
+}
+
+/** The consumer's side of a demand subscription. */
+export interface DemandHandle {
+  /**
+   * Asks for `n` more values (additive). `Infinity` means unbounded. `n <= 0`, NaN or a
+   * non-number cancels the subscription and signals a {@link ProtocolError} downstream
+   * (Reactive Streams rule 3.9). Safe to call from inside `next`.
+   */
+  request(n: number): void;
+  /** Stops the subscription; idempotent; no signal follows it. */
+  cancel(): void;
+}
+
+/** The object a demand-aware Observable carries under {@link DEMAND}. */
+export interface DemandProtocol<T> {
+  readonly version: number;
+  subscribe(observer: DemandObserver<T>): DemandHandle;
+}
+
+/** An Observable that a library consumer can pull from. */
+export type DemandObservable<T> = Observable<T> & { readonly [DEMAND]: DemandProtocol<T> };
+
+/**
+ * The handshake of `source`, or undefined when it is a plain (push) Observable.
+ * Throws a {@link ProtocolError} when it was made by a copy of the library whose protocol
+ * version this one cannot speak.
+ */
+export function demandProtocolOf<T>(source: Observable<T>): DemandProtocol<T> | undefined {
+  const protocol = (source as Partial<DemandObservable<T>>)[DEMAND];
+  if (protocol === undefined) return undefined;
+  if (typeof protocol !== 'object' || protocol === null || protocol.version !== PROTOCOL_VERSION) {
+    const version = typeof protocol === 'object' && protocol !== null ? String(protocol.version) : 'unknown';
+    throw new ProtocolError(
+      `rxjs-backpressure: the source speaks demand protocol version ${version}, this copy speaks ` +
+        `${PROTOCOL_VERSION}; install a single version of rxjs-backpressure (npm ls rxjs-backpressure)`,
+    );
+  }
+  return protocol;
+}
+
+/** True when `source` carries the demand handshake (any version). */
+export function isDemandAware<T>(source: Observable<T>): source is DemandObservable<T> {
+  return (source as Partial<DemandObservable<T>>)[DEMAND] !== undefined;
+}
+
+/**
+ * Wraps a protocol into an Observable that carries it. Plain subscribers get unbounded demand:
+ * the stage then behaves like ordinary RxJS.
+ */
+export function toDemandObservable<T>(protocol: DemandProtocol<T>): DemandObservable<T> {
+  const observable = new Observable<T>((subscriber) => {
+    const handle = protocol.subscribe({
+      next(value) {
+        subscriber.next(value);
+      },
+      error(err) {
+        subscriber.error(err);
+      },
+      complete() {
+        subscriber.complete();
+      },
+    });
+    // A synchronous take(n) downstream closes the subscriber inside request(); cancelling in the
+    // teardown is enough because the kernel stops pumping as soon as the subscriber is closed.
+    subscriber.add(() => handle.cancel());
+    if (!subscriber.closed) handle.request(Infinity);
+  });
+  Object.defineProperty(observable, DEMAND, { value: protocol, enumerable: false });
+  return observable as DemandObservable<T>;
+}

@@ -1,0 +1,296 @@
+import type { MonoTypeOperatorFunction, Observable } from 'rxjs';
+import { OverflowError, type OverflowPolicy } from '../lib/errors.js';
+import { Monitor } from '../lib/monitor.js';
+import { demandSource, type Producer, type ProducerSink } from '../lib/producer.js';
+import { demandProtocolOf, type DemandObservable } from '../lib/protocol.js';
+import { RingBuffer } from '../lib/ring-buffer.js';
+import { connectUpstream, type Upstream } from '../lib/upstream.js';
+import { optionalFunction, optionsObject, overflowPolicy, positiveInteger } from '../lib/validate.js';
+
+const NAME = 'boundedBuffer';
+
+/** Counters of one boundedBuffer subscription. */
+export interface BufferStats {
+  /** Values that arrived from upstream. */
+  readonly received: number;
+  /** Values handed downstream. */
+  readonly emitted: number;
+  /** Values dropped by the overflow policy (`drop-newest`, `drop-oldest`). */
+  readonly dropped: number;
+  /** Values still queued when the stream errored or was unsubscribed. */
+  readonly discarded: number;
+  /** Values queued now. */
+  readonly depth: number;
+  /** The largest depth seen. */
+  readonly highWater: number;
+}
+
+/** Why a value was dropped. */
+export type DropReason = 'drop-newest' | 'drop-oldest' | 'error';
+
+/** Passed to `onDrop` with every dropped value. */
+export interface DropEvent {
+  readonly operator: string;
+  readonly reason: DropReason;
+  readonly capacity: number;
+  readonly stats: BufferStats;
+}
+
+export interface BoundedBufferOptions<T> {
+  /** How many values may wait; an integer >= 1. */
+  capacity: number;
+  /** What happens when a value arrives and the queue is full (docs/design.md, "Overflow"). */
+  overflow: OverflowPolicy;
+  /**
+   * Called with each value the policy drops (and, on an immediate error, each queued value
+   * thrown away). If it throws, the stream errors with what it threw.
+   */
+  onDrop?: (value: T, event: DropEvent) => void;
+  /** Receives live counters; create one with {@link bufferMonitor}. */
+  monitor?: Monitor<BufferStats>;
+  /**
+   * When upstream errors (or the `error` policy fires), deliver the values already queued first
+   * (`true`), or error at once and count the queued values as discarded (`false`, the default,
+   * as RxJS operators do).
+   */
+  delayError?: boolean;
+}
+
+/** A monitor for {@link boundedBuffer}: `snapshot()` reads depth, high-water mark and drops. */
+export function bufferMonitor(): Monitor<BufferStats> {
+  return new Monitor<BufferStats>({ received: 0, emitted: 0, dropped: 0, discarded: 0, depth: 0, highWater: 0 });
+}
+
+/**
+ * A bounded queue between a producer and a slower consumer, with an explicit overflow policy.
+ *
+ * ![boundedBuffer](../docs/diagrams/boundedBuffer-drop-oldest.svg)
+ *
+ * Values wait in a ring buffer of `capacity` slots until downstream asks for them. A library
+ * stage downstream (mergeWorkers, toAsyncIterable, ...) pulls through the demand handshake; an
+ * ordinary subscriber asks for everything, so values pass straight through.
+ *
+ * What a full queue does with the next value:
+ * - `drop-newest`: drops the arriving value; the queue is unchanged.
+ * - `drop-oldest`: evicts the head to make room for it.
+ * - `error`: errors with an {@link OverflowError} naming the operator, capacity and policy.
+ * - `block`: never lets the queue fill: it asks a pausable upstream for only as many values as
+ *   there is room for. Against a plain Observable, subscribing fails at once with a TypeError
+ *   that says how to fix the pipeline.
+ *
+ * With `drop-*` or `error` a pausable upstream is asked for everything (the policy, not the
+ * source, decides); with `block` it is asked for free slots only. Credit is released when a
+ * value leaves the queue.
+ *
+ * Every drop is counted (`monitor`) and reported (`onDrop`); nothing is lost silently.
+ *
+ * Failure modes guarded against: unbounded queues (BP-01, PP-04, ML-01), a huge buffer hiding
+ * unboundedness (BP-02, ML-06), drops without a metric (BP-07), drop-oldest that spins (BP-17).
+ *
+ * ## Example
+ * ```ts
+ * clicks$.pipe(boundedBuffer({ capacity: 100, overflow: 'drop-oldest', onDrop: () => metrics.drop() }))
+ * ```
+ *
+ * @see {@link mergeWorkers}, {@link toAsyncIterable}, {@link channel}
+ * @param options Capacity, policy, drop callback, monitor and error ordering.
+ * @return A function that returns a demand-aware Observable of the source's values.
+ */
+export function boundedBuffer<T>(options: BoundedBufferOptions<T>): MonoTypeOperatorFunction<T> {
+  const opts = optionsObject<BoundedBufferOptions<T>>(NAME, options, true);
+  const capacity = positiveInteger(NAME, 'capacity', opts.capacity);
+  const overflow = overflowPolicy(NAME, 'overflow', opts.overflow);
+  const onDrop = optionalFunction<NonNullable<BoundedBufferOptions<T>['onDrop']>>(NAME, 'onDrop', opts.onDrop);
+  const monitor = opts.monitor;
+  if (monitor !== undefined && !(monitor instanceof Monitor)) {
+    throw new TypeError(`${NAME}: 'monitor' must be created by bufferMonitor()`);
+  }
+  const delayError = opts.delayError === true;
+  const config: QueueConfig<T> = { name: NAME, capacity, overflow, onDrop, monitor, delayError };
+  return (source) => boundedQueue(source, config);
+}
+
+/** @internal The queue behind boundedBuffer, shared by every stage that must absorb a push source. */
+export interface QueueConfig<T> {
+  name: string;
+  capacity: number;
+  overflow: OverflowPolicy;
+  onDrop: ((value: T, event: DropEvent) => void) | undefined;
+  monitor: Monitor<BufferStats> | undefined;
+  delayError: boolean;
+}
+
+/** The TypeError for `block` over a source that cannot be paused, with the fix in the message. */
+export function notPausableError(operator: string): TypeError {
+  return new TypeError(
+    `${operator}: overflow 'block' needs a source that can be paused (channel(), fromPull(), or a ` +
+      `library stage placed directly upstream), but the source is a plain Observable. A native ` +
+      `operator such as map between two library stages drops the handshake: move that logic into ` +
+      `the worker function or after the library stages, or choose 'drop-newest', 'drop-oldest' or 'error'.`,
+  );
+}
+
+/** @internal */
+export function boundedQueue<T>(source: Observable<T>, config: QueueConfig<T>): DemandObservable<T> {
+  return demandSource<T>(config.name, (sink) => startQueue(source, config, sink));
+}
+
+function startQueue<T>(source: Observable<T>, config: QueueConfig<T>, sink: ProducerSink<T>): Producer {
+  const { name, capacity, overflow, onDrop, monitor, delayError } = config;
+  const block = overflow === 'block';
+  if (block && demandProtocolOf(source) === undefined) {
+    sink.error(notPausableError(name));
+    return { pump() {}, teardown() {} };
+  }
+
+  const queue = new RingBuffer<T>(capacity);
+  let upstream: Upstream | undefined;
+  let connected = false;
+  let upstreamDone = false;
+  let pendingError: { err: unknown } | undefined;
+  let outstanding = 0; // requested from a pausable upstream and not yet received
+  let received = 0;
+  let emitted = 0;
+  let dropped = 0;
+  let discarded = 0;
+  let highWater = 0;
+
+  const stats = (): BufferStats => ({ received, emitted, dropped, discarded, depth: queue.size, highWater });
+  monitor?.attach(stats);
+
+  function drop(value: T, reason: DropReason): boolean {
+    if (reason !== 'error') dropped++;
+    if (onDrop === undefined) return true;
+    try {
+      onDrop(value, { operator: name, reason, capacity, stats: stats() });
+      return true;
+    } catch (err) {
+      fail(err, false);
+      return false;
+    }
+  }
+
+  function emit(value: T): void {
+    emitted++;
+    sink.next(value);
+  }
+
+  function onValue(value: T): void {
+    if (sink.closed) return;
+    received++;
+    if (outstanding !== Infinity && outstanding > 0) outstanding--;
+    if (queue.isEmpty && sink.demand > 0) {
+      emit(value);
+      refill();
+    } else if (queue.push(value)) {
+      if (queue.size > highWater) highWater = queue.size;
+    } else {
+      overflowed(value);
+    }
+    monitor?.notify();
+    sink.schedulePump();
+  }
+
+  function overflowed(value: T): void {
+    switch (overflow) {
+      case 'drop-newest':
+        drop(value, 'drop-newest');
+        return;
+      case 'drop-oldest': {
+        const evicted = queue.shift();
+        queue.push(value);
+        drop(evicted, 'drop-oldest');
+        return;
+      }
+      default:
+        // 'error', or 'block' against an upstream that sent more than it was asked for.
+        discarded++;
+        fail(new OverflowError(name, capacity, overflow), delayError);
+    }
+  }
+
+  function onError(err: unknown): void {
+    if (sink.closed) return;
+    fail(err, delayError);
+  }
+
+  function onComplete(): void {
+    if (sink.closed) return;
+    upstreamDone = true;
+    sink.schedulePump();
+  }
+
+  function fail(err: unknown, afterQueued: boolean): void {
+    upstreamDone = true;
+    upstream?.cancel();
+    if (afterQueued) {
+      pendingError ??= { err };
+      sink.schedulePump();
+      return;
+    }
+    discardQueued();
+    sink.error(err);
+  }
+
+  function discardQueued(): void {
+    while (!queue.isEmpty) {
+      discarded++;
+      const value = queue.shift();
+      if (onDrop !== undefined) {
+        try {
+          onDrop(value, { operator: name, reason: 'error', capacity, stats: stats() });
+        } catch {
+          // Already failing: the first error is the one delivered.
+        }
+      }
+    }
+  }
+
+  function connect(): void {
+    connected = true;
+    upstream = connectUpstream(source, { next: onValue, error: onError, complete: onComplete });
+    if (!upstream.pausable || sink.closed) return;
+    if (!block) {
+      outstanding = Infinity;
+      upstream.request(Infinity);
+    } else {
+      refill();
+    }
+  }
+
+  function refill(): void {
+    if (!block || upstream === undefined || upstreamDone || outstanding === Infinity || sink.closed) return;
+    if (sink.demand === Infinity) {
+      // Nobody downstream can be overrun: stop metering the source.
+      outstanding = Infinity;
+      upstream.request(Infinity);
+      return;
+    }
+    const room = capacity - queue.size - outstanding;
+    if (room > 0) {
+      outstanding += room;
+      upstream.request(room);
+    }
+  }
+
+  function pump(): void {
+    if (!connected) connect();
+    while (sink.demand > 0 && !queue.isEmpty) emit(queue.shift());
+    if (queue.isEmpty && upstreamDone && !sink.closed) {
+      if (pendingError !== undefined) sink.error(pendingError.err);
+      else sink.complete();
+      return;
+    }
+    refill();
+    monitor?.notify();
+  }
+
+  function teardown(): void {
+    upstream?.cancel();
+    upstream = undefined;
+    discarded += queue.clear();
+    monitor?.notify();
+  }
+
+  return { pump, teardown };
+}

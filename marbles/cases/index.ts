@@ -1,0 +1,8 @@
+import { allCases, type CaseGroup } from '../case.js';
+import { boundedBufferCases } from './boundedBuffer.js';
+
+/** Every case file's group; add a new operator's cases here and they are tested and drawn. */
+export const caseGroups: readonly CaseGroup[] = [boundedBufferCases];
+
+/** Every case, checked for unique ids and titles. */
+export const marbleCases = allCases(caseGroups);

@@ -18,3 +18,6 @@ export {
   type DropEvent,
   type DropReason,
 } from './operators/boundedBuffer.js';
+export { channel, type Channel, type ChannelOptions, type SendOptions } from './operators/channel.js';
+export { fromPull } from './operators/fromPull.js';
+export { toAsyncIterable, type ToAsyncIterableOptions } from './operators/toAsyncIterable.js';

@@ -29,6 +29,11 @@ export interface Producer {
   pump(): void;
   /** Releases everything the producer holds; called exactly once, on terminal or cancel. */
   teardown(): void;
+  /**
+   * Subscribes to whatever feeds the producer. Called right after `start`, once the kernel
+   * holds the producer, so a cancel during a synchronous burst inside it tears down at once.
+   */
+  connect?(): void;
 }
 
 /**
@@ -130,10 +135,8 @@ function subscribeProducer<T>(
   const handle: DemandHandle = {
     request(n) {
       if (observer === undefined) return;
-      if (typeof n !== 'number' || !(n > 0)) {
-        finish()?.error(
-          new ProtocolError(`${operator}: request(n) needs n > 0 (Reactive Streams rule 3.9), got ${String(n)}`),
-        );
+      if (!validDemand(n)) {
+        finish()?.error(invalidDemand(operator, n));
         return;
       }
       demand += n; // Infinity + n stays Infinity
@@ -146,13 +149,23 @@ function subscribeProducer<T>(
     },
   };
 
-  const created = start(sink);
+  downstream.start?.(handle);
+  if (observer === undefined) return handle; // cancelled or failed inside start
+  producer = start(sink);
+  if (observer !== undefined) producer.connect?.();
   if (observer === undefined) {
     // The producer ended during start (e.g. an empty, closed channel); release it now.
-    producer = created;
     release();
-  } else {
-    producer = created;
+  } else if (demand > 0) {
+    runPump();
   }
   return handle;
+}
+
+function validDemand(n: unknown): n is number {
+  return typeof n === 'number' && n > 0;
+}
+
+function invalidDemand(operator: string, n: unknown): ProtocolError {
+  return new ProtocolError(`${operator}: request(n) needs n > 0 (Reactive Streams rule 3.9), got ${String(n)}`);
 }

@@ -20,6 +20,11 @@ export const PROTOCOL_VERSION = 1;
 
 /** What a producer signals to a demand-aware consumer. */
 export interface DemandObserver<T> {
+  /**
+   * Receives the handle before any other signal (Reactive Streams' onSubscribe), so a consumer
+   * can request, or cancel, from inside a synchronous burst delivered during `subscribe()`.
+   */
+  start?(handle: DemandHandle): void;
   next(value: T): void;
   error(err: unknown): void;
   complete(): void;
@@ -40,6 +45,10 @@ export interface DemandHandle {
 /** The object a demand-aware Observable carries under {@link DEMAND}. */
 export interface DemandProtocol<T> {
   readonly version: number;
+  /**
+   * Subscribes: calls `observer.start(handle)` first, then starts the producer, which emits
+   * only against requests (made in `start` or later).
+   */
   subscribe(observer: DemandObserver<T>): DemandHandle;
 }
 
@@ -75,7 +84,13 @@ export function isDemandAware<T>(source: Observable<T>): source is DemandObserva
  */
 export function toDemandObservable<T>(protocol: DemandProtocol<T>): DemandObservable<T> {
   const observable = new Observable<T>((subscriber) => {
-    const handle = protocol.subscribe({
+    protocol.subscribe({
+      start(handle) {
+        // Registered before any value flows, so a synchronous take(n) downstream stops the
+        // producer in the middle of a burst delivered during subscribe().
+        subscriber.add(() => handle.cancel());
+        handle.request(Infinity);
+      },
       next(value) {
         subscriber.next(value);
       },
@@ -86,10 +101,6 @@ export function toDemandObservable<T>(protocol: DemandProtocol<T>): DemandObserv
         subscriber.complete();
       },
     });
-    // A synchronous take(n) downstream closes the subscriber inside request(); cancelling in the
-    // teardown is enough because the kernel stops pumping as soon as the subscriber is closed.
-    subscriber.add(() => handle.cancel());
-    if (!subscriber.closed) handle.request(Infinity);
   });
   Object.defineProperty(observable, DEMAND, { value: protocol, enumerable: false });
   return observable as DemandObservable<T>;

@@ -4,7 +4,7 @@ import { Monitor } from '../lib/monitor.js';
 import { demandSource, type Producer, type ProducerSink } from '../lib/producer.js';
 import { demandProtocolOf, type DemandObservable } from '../lib/protocol.js';
 import { RingBuffer } from '../lib/ring-buffer.js';
-import { connectUpstream, type Upstream } from '../lib/upstream.js';
+import { upstreamOf, type Upstream } from '../lib/upstream.js';
 import { optionalFunction, optionsObject, overflowPolicy, positiveInteger } from '../lib/validate.js';
 
 const NAME = 'boundedBuffer';
@@ -17,7 +17,7 @@ export interface BufferStats {
   readonly emitted: number;
   /** Values dropped by the overflow policy (`drop-newest`, `drop-oldest`). */
   readonly dropped: number;
-  /** Values still queued when the stream errored or was unsubscribed. */
+  /** Values thrown away when the stream errored or was unsubscribed: those still queued, and the one that overflowed under `error`. */
   readonly discarded: number;
   /** Values queued now. */
   readonly depth: number;
@@ -144,8 +144,7 @@ function startQueue<T>(source: Observable<T>, config: QueueConfig<T>, sink: Prod
   }
 
   const queue = new RingBuffer<T>(capacity);
-  let upstream: Upstream | undefined;
-  let connected = false;
+  let upstream: Upstream<T> | undefined;
   let upstreamDone = false;
   let pendingError: { err: unknown } | undefined;
   let outstanding = 0; // requested from a pausable upstream and not yet received
@@ -205,6 +204,7 @@ function startQueue<T>(source: Observable<T>, config: QueueConfig<T>, sink: Prod
       default:
         // 'error', or 'block' against an upstream that sent more than it was asked for.
         discarded++;
+        if (onDrop !== undefined && !drop(value, 'error')) return;
         fail(new OverflowError(name, capacity, overflow), delayError);
     }
   }
@@ -247,12 +247,13 @@ function startQueue<T>(source: Observable<T>, config: QueueConfig<T>, sink: Prod
   }
 
   function connect(): void {
-    connected = true;
-    upstream = connectUpstream(source, { next: onValue, error: onError, complete: onComplete });
-    if (!upstream.pausable || sink.closed) return;
+    const up = upstreamOf(source);
+    upstream = up;
+    up.connect({ next: onValue, error: onError, complete: onComplete });
+    if (!up.pausable || sink.closed) return;
     if (!block) {
       outstanding = Infinity;
-      upstream.request(Infinity);
+      up.request(Infinity);
     } else {
       refill();
     }
@@ -274,7 +275,6 @@ function startQueue<T>(source: Observable<T>, config: QueueConfig<T>, sink: Prod
   }
 
   function pump(): void {
-    if (!connected) connect();
     while (sink.demand > 0 && !queue.isEmpty) emit(queue.shift());
     if (queue.isEmpty && upstreamDone && !sink.closed) {
       if (pendingError !== undefined) sink.error(pendingError.err);
@@ -292,5 +292,5 @@ function startQueue<T>(source: Observable<T>, config: QueueConfig<T>, sink: Prod
     monitor?.notify();
   }
 
-  return { pump, teardown };
+  return { pump, teardown, connect };
 }

@@ -1,0 +1,143 @@
+import type { Observable } from 'rxjs';
+import { optionTypeError } from '../lib/errors.js';
+import { demandProtocolOf, type DemandHandle } from '../lib/protocol.js';
+import { optionalPositiveInteger, optionsObject, overflowPolicy } from '../lib/validate.js';
+import { boundedQueue, type BufferStats, type DropEvent } from './boundedBuffer.js';
+import { Monitor } from '../lib/monitor.js';
+
+const NAME = 'toAsyncIterable';
+
+export interface ToAsyncIterableOptions<T> {
+  /**
+   * For a push source only: how many values may wait for the loop (default 256). A
+   * demand-aware source is pulled one value per iteration and needs no buffer.
+   */
+  capacity?: number;
+  /** For a push source only: what a full buffer does (default `'error'`; `'block'` is refused). */
+  overflow?: 'drop-newest' | 'drop-oldest' | 'error';
+  /** For a push source only: called with each dropped value. */
+  onDrop?: (value: T, event: DropEvent) => void;
+  /** For a push source only: the buffer's counters (see bufferMonitor()). */
+  monitor?: Monitor<BufferStats>;
+}
+
+/**
+ * `for await` over an Observable, without an unbounded buffer.
+ *
+ * From a demand-aware source (fromPull, channel, boundedBuffer, mergeWorkers, ...) it requests
+ * one value per iteration: lossless, and nothing is produced ahead of the loop. From a push
+ * source it keeps at most `capacity` values and applies the overflow policy, counting drops.
+ * The subscription starts at the first iteration; `break` (or `return`) unsubscribes; an
+ * error is thrown inside the loop.
+ *
+ * Failure modes guarded against: a for-await sink that buffers without bound (PP-04, BP-01),
+ * a consumer that stops early and leaves the producer running (WP-08).
+ *
+ * ## Example
+ * ```ts
+ * for await (const row of toAsyncIterable(fromPull(cursor))) await write(row);
+ * ```
+ *
+ * @see {@link fromPull}, {@link boundedBuffer}
+ * @param source Any Observable.
+ * @param options Buffering for push sources.
+ * @return An async iterable iterator of the source's values.
+ */
+export function toAsyncIterable<T>(source: Observable<T>, options?: ToAsyncIterableOptions<T>): AsyncIterableIterator<T> {
+  const opts = optionsObject<ToAsyncIterableOptions<T>>(NAME, options, false);
+  const capacity = optionalPositiveInteger(NAME, 'capacity', opts.capacity, 256);
+  const overflow = overflowPolicy(NAME, 'overflow', opts.overflow, 'error');
+  if (overflow === 'block') {
+    throw optionTypeError(NAME, 'overflow', "'drop-newest', 'drop-oldest' or 'error'", overflow);
+  }
+  if (opts.onDrop !== undefined && typeof opts.onDrop !== 'function') {
+    throw optionTypeError(NAME, 'onDrop', 'a function', opts.onDrop);
+  }
+  if (opts.monitor !== undefined && !(opts.monitor instanceof Monitor)) {
+    throw optionTypeError(NAME, 'monitor', 'a monitor from bufferMonitor()', opts.monitor);
+  }
+  const pullable =
+    demandProtocolOf(source) !== undefined
+      ? source
+      : boundedQueue(source, {
+          name: NAME,
+          capacity,
+          overflow,
+          onDrop: opts.onDrop,
+          monitor: opts.monitor,
+          delayError: true,
+        });
+  const protocol = demandProtocolOf(pullable);
+  if (protocol === undefined) throw new Error(`${NAME}: internal error, no handshake`);
+
+  type Pending = { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void };
+  const waiting: Pending[] = [];
+  let handle: DemandHandle | undefined;
+  let done = false;
+  let failure: { err: unknown } | undefined;
+
+  function settleDone(): void {
+    for (const p of waiting.splice(0)) p.resolve({ value: undefined, done: true });
+  }
+
+  function subscribe(): void {
+    protocol!.subscribe({
+      start(h) {
+        handle = h;
+      },
+      next(value) {
+        waiting.shift()?.resolve({ value, done: false });
+      },
+      error(err) {
+        done = true;
+        handle = undefined;
+        const first = waiting.shift();
+        if (first === undefined) failure = { err };
+        else first.reject(err);
+        settleDone();
+      },
+      complete() {
+        done = true;
+        handle = undefined;
+        settleDone();
+      },
+    });
+  }
+
+  function stop(): void {
+    done = true;
+    const h = handle;
+    handle = undefined;
+    h?.cancel();
+    settleDone();
+  }
+
+  const iterator: AsyncIterableIterator<T> = {
+    next() {
+      if (failure !== undefined) {
+        const { err } = failure;
+        failure = undefined;
+        return Promise.reject(err);
+      }
+      if (done) return Promise.resolve({ value: undefined, done: true });
+      return new Promise<IteratorResult<T>>((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        if (handle === undefined) subscribe();
+        // The subscription may have ended synchronously inside subscribe().
+        if (!done) handle?.request(1);
+      });
+    },
+    return() {
+      stop();
+      return Promise.resolve({ value: undefined, done: true });
+    },
+    throw(err?: unknown) {
+      stop();
+      return Promise.reject(err);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  return iterator;
+}

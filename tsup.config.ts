@@ -1,0 +1,15 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: ['index.ts'],
+  format: ['esm', 'cjs'],
+  // With "type": "module", tsup names ESM output .js/.d.ts and CJS output .cjs/.d.cts,
+  // which is exactly what the exports map in package.json points at.
+  dts: true,
+  // rxjs is a peer dependency; the user's copy must be the one whose Observable/Subscription we see.
+  external: ['rxjs'],
+  target: 'node20',
+  platform: 'node',
+  sourcemap: true,
+  clean: true,
+});

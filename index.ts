@@ -21,3 +21,14 @@ export {
 export { channel, type Channel, type ChannelOptions, type SendOptions } from './operators/channel.js';
 export { fromPull } from './operators/fromPull.js';
 export { toAsyncIterable, type ToAsyncIterableOptions } from './operators/toAsyncIterable.js';
+export { CancelledError, type CancelReason } from './lib/errors.js';
+export {
+  workerMonitor,
+  type RetryOptions,
+  type Work,
+  type WorkContext,
+  type WorkerPoolOptions,
+  type WorkerStats,
+} from './lib/worker-pool.js';
+export { mergeWorkers, type MergeWorkersOptions } from './operators/mergeWorkers.js';
+export { orderedMerge, type OrderedMergeOptions } from './operators/orderedMerge.js';

@@ -56,3 +56,28 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return `an ${typeof value}`;
 }
+
+/** Why a worker's AbortSignal fired. */
+export type CancelReason = 'unsubscribed' | 'sibling-failed' | 'source-failed' | 'deadline';
+
+const CANCEL_TEXT: Record<CancelReason, string> = {
+  unsubscribed: 'the subscriber unsubscribed',
+  'sibling-failed': "another value's work failed (fail-fast)",
+  'source-failed': 'the source errored',
+  deadline: 'the drain deadline passed',
+};
+
+/**
+ * The reason given to a worker's AbortSignal when the library cancels its work. `reason` says
+ * why, and `cause` holds the error that caused it, if any.
+ */
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+  constructor(
+    readonly operator: string,
+    readonly reason: CancelReason,
+    cause?: unknown,
+  ) {
+    super(`${operator}: work cancelled because ${CANCEL_TEXT[reason]}`, cause === undefined ? undefined : { cause });
+  }
+}

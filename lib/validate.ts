@@ -44,5 +44,5 @@ export function optionsObject<O extends object>(operator: string, value: unknown
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw optionTypeError(operator, 'options', 'an options object', value);
   }
-  return value as Partial<O>;
+  return value;
 }

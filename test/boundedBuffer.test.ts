@@ -6,7 +6,9 @@ import { countingIterable, probe } from './helpers.js';
 
 describe('boundedBuffer', () => {
   it('has the public signature of a pipeable operator', () => {
-    expectTypeOf(boundedBuffer<number>({ capacity: 1, overflow: 'error' })).toEqualTypeOf<MonoTypeOperatorFunction<number>>();
+    expectTypeOf(boundedBuffer<number>({ capacity: 1, overflow: 'error' })).toEqualTypeOf<
+      MonoTypeOperatorFunction<number>
+    >();
     // @ts-expect-error overflow is required: the policy must be chosen explicitly
     expect(() => boundedBuffer({ capacity: 1 })).toThrow(TypeError);
   });
@@ -32,7 +34,9 @@ describe('boundedBuffer', () => {
   });
 
   it('passes values straight through to an ordinary subscriber (unbounded demand)', async () => {
-    const out = await firstValueFrom(range(0, 100_000).pipe(boundedBuffer({ capacity: 2, overflow: 'error' }), toArray()));
+    const out = await firstValueFrom(
+      range(0, 100_000).pipe(boundedBuffer({ capacity: 2, overflow: 'error' }), toArray()),
+    );
     expect(out).toHaveLength(100_000);
     expect(out[99_999]).toBe(99_999);
   });
@@ -41,7 +45,9 @@ describe('boundedBuffer', () => {
     const src = new Subject<number>();
     const dropped: number[] = [];
     const monitor = bufferMonitor();
-    const p = probe(src.pipe(boundedBuffer({ capacity: 2, overflow: 'drop-newest', monitor, onDrop: (v) => dropped.push(v) })));
+    const p = probe(
+      src.pipe(boundedBuffer({ capacity: 2, overflow: 'drop-newest', monitor, onDrop: (v) => dropped.push(v) })),
+    );
     p.request(1); // connects; takes the first value directly
     for (let i = 1; i <= 5; i++) src.next(i);
     expect(p.values).toEqual([1]);
@@ -112,7 +118,9 @@ describe('boundedBuffer', () => {
   });
 
   it('block stops metering when downstream demand is unbounded', async () => {
-    const out = await firstValueFrom(fromPull(countingIterable(50_000).iterable).pipe(boundedBuffer({ capacity: 1, overflow: 'block' }), toArray()));
+    const out = await firstValueFrom(
+      fromPull(countingIterable(50_000).iterable).pipe(boundedBuffer({ capacity: 1, overflow: 'block' }), toArray()),
+    );
     expect(out).toHaveLength(50_000);
   });
 
@@ -209,7 +217,9 @@ describe('boundedBuffer', () => {
   it('works with a channel upstream and a synchronous take downstream', async () => {
     const ch = channel<number>({ capacity: 10 });
     for (let i = 0; i < 10; i++) ch.trySend(i);
-    const out = await firstValueFrom(ch.observable.pipe(boundedBuffer({ capacity: 2, overflow: 'block' }), take(3), toArray()));
+    const out = await firstValueFrom(
+      ch.observable.pipe(boundedBuffer({ capacity: 2, overflow: 'block' }), take(3), toArray()),
+    );
     expect(out).toEqual([0, 1, 2]);
     expect(ch.size).toBe(7); // take(3) stopped the synchronous burst after three values
   });

@@ -62,7 +62,11 @@ export function probe<T>(
 }
 
 /** A generator that records how many values were pulled from it and whether it was closed. */
-export function countingIterable(limit = Infinity): { iterable: Iterable<number>; pulled: () => number; returned: () => boolean } {
+export function countingIterable(limit = Infinity): {
+  iterable: Iterable<number>;
+  pulled: () => number;
+  returned: () => boolean;
+} {
   let pulled = 0;
   let returned = false;
   const iterable: Iterable<number> = {

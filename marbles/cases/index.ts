@@ -1,8 +1,9 @@
 import { allCases, type CaseGroup } from '../case.js';
 import { boundedBufferCases } from './boundedBuffer.js';
+import { mergeWorkersCases } from './mergeWorkers.js';
 
 /** Every case file's group; add a new operator's cases here and they are tested and drawn. */
-export const caseGroups: readonly CaseGroup[] = [boundedBufferCases];
+export const caseGroups: readonly CaseGroup[] = [boundedBufferCases, mergeWorkersCases];
 
 /** Every case, checked for unique ids and titles. */
 export const marbleCases = allCases(caseGroups);

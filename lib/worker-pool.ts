@@ -1,0 +1,570 @@
+import {
+  Subject,
+  asyncScheduler,
+  from,
+  isObservable,
+  takeUntil,
+  type Observable,
+  type ObservableInput,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
+import { CancelledError, optionRangeError, optionTypeError, type CancelReason } from './errors.js';
+import { Deque } from './deque.js';
+import { Monitor } from './monitor.js';
+import { demandSource, type Producer, type ProducerSink } from './producer.js';
+import { demandProtocolOf, type DemandObservable } from './protocol.js';
+import { upstreamOf, type Upstream } from './upstream.js';
+import { boundedQueue, bufferMonitor, type DropEvent } from '../operators/boundedBuffer.js';
+import { optionalFunction, optionalPositiveInteger, optionsObject, overflowPolicy } from './validate.js';
+
+/** What a worker is told about the value it works on. */
+export interface WorkContext {
+  /** The value's position in the source, from 0. */
+  readonly index: number;
+  /** 1 for the first try, 2 for the first retry, ... */
+  readonly attempt: number;
+  /**
+   * Aborted when the library cancels this value's work; `signal.reason` is a
+   * {@link CancelledError} saying why. Pass it to fetch(), timers, worker threads.
+   */
+  readonly signal: AbortSignal;
+}
+
+/** A worker: turns one value into an ObservableInput (an Observable, a Promise, an iterable). */
+export type Work<T, R> = (value: T, context: WorkContext) => ObservableInput<R>;
+
+/** Bounded retries with capped exponential backoff and jitter. */
+export interface RetryOptions {
+  /** How many retries after the first attempt (an integer >= 1). */
+  count: number;
+  /** The first backoff in milliseconds (default 100); doubles each retry. */
+  delay?: number;
+  /** The cap on a backoff in milliseconds (default 30,000). */
+  maxDelay?: number;
+  /** The fraction of each backoff drawn at random, 0 to 1 (default 0.5: "equal jitter"). */
+  jitter?: number;
+  /** The random source for jitter, returning [0, 1) (default Math.random); for tests. */
+  random?: () => number;
+  /** Which errors are worth a retry (default: all). */
+  shouldRetry?: (error: unknown, context: WorkContext) => boolean;
+}
+
+/** Counters of one worker-pool subscription. */
+export interface WorkerStats {
+  /** Values accepted and waiting for a free worker (including the push-source queue). */
+  readonly queued: number;
+  /** Values being worked on now (including those waiting to retry). */
+  readonly inFlight: number;
+  /** Values whose work completed. */
+  readonly completed: number;
+  /** Values whose work failed for good (after retries). */
+  readonly failed: number;
+  /** Retries started. */
+  readonly retried: number;
+  /** Values dropped by the push-source queue's overflow policy. */
+  readonly dropped: number;
+  /** Finished results, or queued values, thrown away by an error or an unsubscribe. */
+  readonly discarded: number;
+}
+
+/** A monitor for mergeWorkers and orderedMerge. */
+export function workerMonitor(): Monitor<WorkerStats> {
+  return new Monitor<WorkerStats>({
+    queued: 0,
+    inFlight: 0,
+    completed: 0,
+    failed: 0,
+    retried: 0,
+    dropped: 0,
+    discarded: 0,
+  });
+}
+
+/** Options shared by mergeWorkers and orderedMerge. */
+export interface WorkerPoolOptions<T> {
+  /**
+   * How many values are worked on at once: a positive integer, or an Observable of numbers that
+   * changes it while running (floored at 1; no work starts before its first value).
+   */
+  concurrency: number | Observable<number>;
+  /**
+   * `'fail-fast'` (default): the first failure is delivered and every other worker is aborted.
+   * `'continue'`: a failed value is reported to `onError` and counted, and the pool goes on.
+   */
+  errors?: 'fail-fast' | 'continue';
+  /** With `errors: 'continue'`, called for each value whose work failed for good. */
+  onError?: (error: unknown, value: T, context: WorkContext) => void;
+  /** Retries for failed work; none by default. */
+  retry?: RetryOptions;
+  /** Times the retry backoff (default asyncScheduler); a TestScheduler gives virtual time. */
+  scheduler?: SchedulerLike;
+  /**
+   * For a source that cannot be paused only: how many values may wait for a worker (default
+   * 1024). A demand-aware source is asked for free slots only and needs no queue.
+   */
+  capacity?: number;
+  /** For a source that cannot be paused only: what a full queue does (default `'error'`). */
+  overflow?: 'drop-newest' | 'drop-oldest' | 'error';
+  /** For a source that cannot be paused only: called with each dropped value. */
+  onDrop?: (value: T, event: DropEvent) => void;
+  /** Receives live counters; create one with {@link workerMonitor}. */
+  monitor?: Monitor<WorkerStats>;
+}
+
+/** @internal The resolved configuration of a pool. */
+export interface PoolConfig<T, R> {
+  name: string;
+  work: Work<T, R>;
+  concurrency: number | Observable<number>;
+  ordered: boolean;
+  /** Ordered only: how many values may be between acceptance and emission. */
+  window: number;
+  failFast: boolean;
+  onError: ((error: unknown, value: T, context: WorkContext) => void) | undefined;
+  retry: (Required<Omit<RetryOptions, 'shouldRetry'>> & { shouldRetry: RetryOptions['shouldRetry'] }) | undefined;
+  scheduler: SchedulerLike;
+  capacity: number;
+  overflow: 'drop-newest' | 'drop-oldest' | 'error';
+  onDrop: ((value: T, event: DropEvent) => void) | undefined;
+  monitor: Monitor<WorkerStats> | undefined;
+}
+
+/** @internal Validates the options shared by both operators; fails fast naming the parameter. */
+export function resolvePoolConfig<T, R>(
+  name: string,
+  work: unknown,
+  options: unknown,
+  ordered: boolean,
+): PoolConfig<T, R> {
+  if (typeof work !== 'function') throw optionTypeError(name, 'work', 'a function', work);
+  const opts = optionsObject<WorkerPoolOptions<T> & { window?: number }>(name, options, true);
+  const concurrency = opts.concurrency;
+  if (!isObservable(concurrency)) {
+    if (typeof concurrency !== 'number') {
+      throw optionTypeError(name, 'concurrency', 'a positive integer or an Observable<number>', concurrency);
+    }
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw optionRangeError(name, 'concurrency', 'a positive integer or an Observable<number>', concurrency);
+    }
+  }
+  const errors = opts.errors ?? 'fail-fast';
+  if (errors !== 'fail-fast' && errors !== 'continue') {
+    throw optionTypeError(name, 'errors', "'fail-fast' or 'continue'", errors);
+  }
+  const overflow = overflowPolicy(name, 'overflow', opts.overflow, 'error');
+  if (overflow === 'block') {
+    throw optionTypeError(
+      name,
+      'overflow',
+      "'drop-newest', 'drop-oldest' or 'error' (a paused source needs no policy)",
+      overflow,
+    );
+  }
+  const scheduler = opts.scheduler ?? asyncScheduler;
+  if (typeof scheduler !== 'object' || scheduler === null || typeof scheduler.schedule !== 'function') {
+    throw optionTypeError(name, 'scheduler', 'a SchedulerLike', scheduler);
+  }
+  if (opts.monitor !== undefined && !(opts.monitor instanceof Monitor)) {
+    throw optionTypeError(name, 'monitor', 'a monitor from workerMonitor()', opts.monitor);
+  }
+  const defaultWindow = typeof concurrency === 'number' ? concurrency * 2 : 32;
+  const window = ordered ? optionalPositiveInteger(name, 'window', opts.window, defaultWindow) : Infinity;
+  if (ordered && typeof concurrency === 'number' && window < concurrency) {
+    throw optionRangeError(name, 'window', `an integer >= concurrency (${concurrency})`, window);
+  }
+  return {
+    name,
+    work: work as Work<T, R>,
+    concurrency,
+    ordered,
+    window,
+    failFast: errors === 'fail-fast',
+    onError: optionalFunction(name, 'onError', opts.onError),
+    retry: resolveRetry(name, opts.retry),
+    scheduler,
+    capacity: optionalPositiveInteger(name, 'capacity', opts.capacity, 1024),
+    overflow,
+    onDrop: optionalFunction(name, 'onDrop', opts.onDrop),
+    monitor: opts.monitor,
+  };
+}
+
+function resolveRetry(name: string, retry: RetryOptions | undefined): PoolConfig<unknown, unknown>['retry'] {
+  if (retry === undefined) return undefined;
+  if (typeof retry !== 'object' || retry === null) throw optionTypeError(name, 'retry', 'an options object', retry);
+  const count = retry.count;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
+    throw optionRangeError(name, 'retry.count', 'a positive integer', count);
+  }
+  const nonNegative = (parameter: string, value: number | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw optionRangeError(name, parameter, 'a finite number >= 0', value);
+    }
+    return value;
+  };
+  const jitter = nonNegative('retry.jitter', retry.jitter, 0.5);
+  if (jitter > 1) throw optionRangeError(name, 'retry.jitter', 'a number from 0 to 1', jitter);
+  return {
+    count,
+    delay: nonNegative('retry.delay', retry.delay, 100),
+    maxDelay: nonNegative('retry.maxDelay', retry.maxDelay, 30_000),
+    jitter,
+    random: optionalFunction(name, 'retry.random', retry.random) ?? Math.random,
+    shouldRetry: optionalFunction(name, 'retry.shouldRetry', retry.shouldRetry),
+  };
+}
+
+/** One accepted value, from acceptance to emission of its last result. */
+interface Task<T, R> {
+  readonly value: T;
+  readonly index: number;
+  attempt: number;
+  controller: AbortController | undefined;
+  /** Results not yet emitted (ordered mode: kept until this task is the head). */
+  readonly results: Deque<R>;
+  started: boolean;
+  done: boolean;
+  subscription: Subscription | undefined;
+  retryTimer: Subscription | undefined;
+}
+
+/** @internal The engine behind mergeWorkers and orderedMerge. */
+export function workerPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>): DemandObservable<R> {
+  return demandSource<R>(config.name, (sink) => startPool(source, config, sink));
+}
+
+function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: ProducerSink<R>): Producer {
+  const { name, work, ordered, window, failFast, onError, retry, scheduler, monitor } = config;
+
+  // A source that cannot be paused is absorbed by a bounded queue with the configured policy;
+  // from there on the pool always pulls.
+  const queueMonitor = bufferMonitor();
+  const pausable = demandProtocolOf(source) !== undefined;
+  const pullable: Observable<T> = pausable
+    ? source
+    : boundedQueue(source, {
+        name,
+        capacity: config.capacity,
+        overflow: config.overflow,
+        onDrop: config.onDrop,
+        monitor: queueMonitor,
+        delayError: false,
+      });
+
+  const stop = new Subject<void>(); // ends every inner subscription, even mid-burst
+  const waiting = new Deque<Task<T, R>>(); // accepted, not started
+  const window$ = new Deque<Task<T, R>>(); // ordered: every task from acceptance to emission
+  const unorderedResults = new Deque<R>();
+  const running = new Set<Task<T, R>>();
+  let upstream: Upstream<T> | undefined;
+  let concurrency = typeof config.concurrency === 'number' ? config.concurrency : 0;
+  let concurrencySub: Subscription | undefined;
+  let outstanding = 0;
+  let nextIndex = 0;
+  let upstreamDone = false;
+  let finished = false;
+  let completed = 0;
+  let failed = 0;
+  let retried = 0;
+  let discarded = 0;
+
+  const stats = (): WorkerStats => {
+    const q = queueMonitor.snapshot();
+    return {
+      queued: waiting.size + q.depth,
+      inFlight: running.size,
+      completed,
+      failed,
+      retried,
+      dropped: q.dropped,
+      discarded: discarded + q.discarded,
+    };
+  };
+  monitor?.attach(stats);
+
+  let bufferedResults = 0; // results waiting for downstream demand, over all tasks
+  const buffered = (): number => bufferedResults;
+
+  // ---- accepting values -------------------------------------------------------------------
+
+  function onValue(value: T): void {
+    if (finished) return;
+    if (outstanding > 0) outstanding--;
+    const task: Task<T, R> = {
+      value,
+      index: nextIndex++,
+      attempt: 0,
+      controller: undefined,
+      results: new Deque<R>(),
+      started: false,
+      done: false,
+      subscription: undefined,
+      retryTimer: undefined,
+    };
+    waiting.push(task);
+    if (ordered) window$.push(task);
+    sink.schedulePump();
+  }
+
+  function onSourceError(err: unknown): void {
+    if (finished) return;
+    fail(err, 'source-failed');
+  }
+
+  function onSourceComplete(): void {
+    if (finished) return;
+    upstreamDone = true;
+    sink.schedulePump();
+  }
+
+  // ---- running work -----------------------------------------------------------------------
+
+  function startTask(task: Task<T, R>): void {
+    task.started = true;
+    running.add(task);
+    task.controller = new AbortController();
+    attempt(task);
+  }
+
+  function attempt(task: Task<T, R>): void {
+    task.attempt++;
+    task.retryTimer = undefined;
+    const context: WorkContext = { index: task.index, attempt: task.attempt, signal: task.controller!.signal };
+    let input: Observable<R>;
+    try {
+      input = toObservable(work(task.value, context), task.index);
+    } catch (err) {
+      onTaskError(task, err);
+      return;
+    }
+    const subscription = input.pipe(takeUntil(stop)).subscribe({
+      next: (result) => onResult(task, result),
+      error: (err: unknown) => onTaskError(task, err),
+      complete: () => onTaskComplete(task),
+    });
+    if (task.done || finished || task.retryTimer !== undefined) subscription.unsubscribe();
+    else task.subscription = subscription;
+  }
+
+  function toObservable(input: ObservableInput<R>, index: number): Observable<R> {
+    try {
+      return from(input);
+    } catch {
+      throw optionTypeError(
+        name,
+        'work',
+        `a function returning an ObservableInput (Observable, Promise, array, iterable, async iterable) for value #${index}; it returned`,
+        input,
+      );
+    }
+  }
+
+  function onResult(task: Task<T, R>, result: R): void {
+    if (finished || task.done) return;
+    const head = ordered ? window$.peek() === task : true;
+    if (head && sink.demand > 0 && (ordered ? task.results.isEmpty : unorderedResults.isEmpty)) {
+      sink.next(result); // fast path: nothing waits ahead of it
+      return;
+    }
+    (ordered ? task.results : unorderedResults).push(result);
+    bufferedResults++;
+    sink.schedulePump();
+  }
+
+  function onTaskComplete(task: Task<T, R>): void {
+    if (finished || task.done) return;
+    completed++;
+    settle(task);
+  }
+
+  function onTaskError(task: Task<T, R>, err: unknown): void {
+    if (finished || task.done) return;
+    task.subscription = undefined;
+    if (retry !== undefined && task.attempt <= retry.count && shouldRetry(task, err)) {
+      scheduleRetry(task);
+      return;
+    }
+    failed++;
+    if (!failFast && onError !== undefined) {
+      try {
+        onError(err, task.value, { index: task.index, attempt: task.attempt, signal: task.controller!.signal });
+      } catch (callbackError) {
+        err = callbackError;
+        failFastNow(task, err);
+        return;
+      }
+    }
+    if (failFast) failFastNow(task, err);
+    else settle(task);
+  }
+
+  /** Ends the pool with this task's error; no other work may start in between. */
+  function failFastNow(task: Task<T, R>, err: unknown): void {
+    task.done = true;
+    running.delete(task);
+    fail(err, 'sibling-failed');
+  }
+
+  function shouldRetry(task: Task<T, R>, err: unknown): boolean {
+    if (retry?.shouldRetry === undefined) return true;
+    try {
+      return retry.shouldRetry(err, { index: task.index, attempt: task.attempt, signal: task.controller!.signal });
+    } catch {
+      return false;
+    }
+  }
+
+  function scheduleRetry(task: Task<T, R>): void {
+    const { delay, maxDelay, jitter, random } = retry!;
+    const backoff = Math.min(maxDelay, delay * 2 ** (task.attempt - 1));
+    const wait = backoff * (1 - jitter) + backoff * jitter * random();
+    retried++;
+    // The slot stays held during the backoff: the value's work is not finished.
+    task.retryTimer = scheduler.schedule(() => {
+      if (!finished && !task.done) attempt(task);
+    }, wait);
+    monitor?.notify();
+  }
+
+  /** The value's work is over (completed, or failed and reported): release its slot. */
+  function settle(task: Task<T, R>): void {
+    task.done = true;
+    task.subscription = undefined;
+    running.delete(task);
+    sink.schedulePump();
+  }
+
+  // ---- the drain loop (run by the kernel, re-entrancy safe) -------------------------------
+
+  function pump(): void {
+    if (finished) return;
+    emitResults();
+    startWaiting();
+    requestMore();
+    monitor?.notify();
+    if (
+      upstreamDone &&
+      waiting.isEmpty &&
+      running.size === 0 &&
+      (ordered ? window$.isEmpty : unorderedResults.isEmpty)
+    ) {
+      finish();
+      sink.complete();
+    }
+  }
+
+  function emitResults(): void {
+    if (!ordered) {
+      while (sink.demand > 0 && !unorderedResults.isEmpty) {
+        bufferedResults--;
+        sink.next(unorderedResults.shift());
+      }
+      return;
+    }
+    // Credit is released only when the head is emitted, so a slow head holds the window.
+    while (!window$.isEmpty) {
+      const head = window$.peek()!;
+      while (sink.demand > 0 && !head.results.isEmpty) {
+        bufferedResults--;
+        sink.next(head.results.shift());
+      }
+      if (!head.done || !head.results.isEmpty || finished) return;
+      window$.shift();
+    }
+  }
+
+  function startWaiting(): void {
+    while (!finished && running.size < concurrency && !waiting.isEmpty && !resultsBackedUp()) {
+      startTask(waiting.shift());
+    }
+  }
+
+  /** A demand-aware consumer that has stopped asking stops the pool from starting more work. */
+  function resultsBackedUp(): boolean {
+    return sink.demand !== Infinity && buffered() >= Math.max(concurrency, 1);
+  }
+
+  function requestMore(): void {
+    if (finished || upstreamDone || upstream === undefined) return;
+    let credit = concurrency - running.size - waiting.size - outstanding;
+    if (ordered) credit = Math.min(credit, window - window$.size - outstanding);
+    if (credit > 0 && !resultsBackedUp()) {
+      outstanding += credit;
+      upstream.request(credit);
+    }
+  }
+
+  // ---- ending ------------------------------------------------------------------------------
+
+  function fail(err: unknown, reason: CancelReason): void {
+    if (finished) return;
+    release(reason, err);
+    sink.error(err);
+  }
+
+  function finish(): void {
+    finished = true;
+    concurrencySub?.unsubscribe();
+    concurrencySub = undefined;
+    upstream?.cancel();
+    upstream = undefined;
+  }
+
+  /** Aborts every running worker with a reason, ends every inner, and drops every reference. */
+  function release(reason: CancelReason, cause?: unknown): void {
+    const wasFinished = finished;
+    finish();
+    if (wasFinished && running.size === 0) return;
+    for (const task of running) {
+      task.retryTimer?.unsubscribe();
+      task.retryTimer = undefined;
+      task.done = true;
+      task.controller?.abort(new CancelledError(name, reason, cause));
+    }
+    running.clear();
+    stop.next();
+    stop.complete();
+    discarded += waiting.size + bufferedResults;
+    bufferedResults = 0;
+    waiting.clear();
+    window$.clear();
+    unorderedResults.clear();
+    monitor?.notify();
+  }
+
+  function connect(): void {
+    if (typeof config.concurrency !== 'number') {
+      concurrencySub = config.concurrency.subscribe({
+        next: (n) => {
+          if (typeof n !== 'number' || Number.isNaN(n)) {
+            fail(optionRangeError(name, 'concurrency', 'an Observable of numbers', n), 'source-failed');
+            return;
+          }
+          concurrency = Math.max(1, Math.floor(n)); // the floor: an adaptive limiter must never reach 0
+          sink.schedulePump();
+        },
+        error: (err: unknown) => fail(err, 'source-failed'),
+        complete: () => {
+          if (concurrency === 0) {
+            fail(optionRangeError(name, 'concurrency', 'an Observable that emits a number', 'none'), 'source-failed');
+          }
+        },
+      });
+      if (finished) return;
+    }
+    const up = upstreamOf(pullable);
+    upstream = up;
+    up.connect({ next: onValue, error: onSourceError, complete: onSourceComplete });
+    sink.schedulePump();
+  }
+
+  return {
+    pump,
+    connect,
+    teardown() {
+      release('unsubscribed');
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { map, take } from 'rxjs';
+import { CancelledError } from '../../lib/errors.js';
+import { workerMonitor } from '../../lib/worker-pool.js';
+import { boundedBuffer, bufferMonitor } from '../../operators/boundedBuffer.js';
+import { mergeWorkers } from '../../operators/mergeWorkers.js';
+import { orderedMerge } from '../../operators/orderedMerge.js';
+import { defineCase, defineCases } from '../case.js';
+import { pullEvery } from '../testing.js';
+
+/*
+ * In these cases a worker's job is an inner cold observable: `job` takes three frames and emits
+ * the value upper-cased; `slow` takes eight. The source is pausable (boundedBuffer with 'block'
+ * over a channel is not expressible in marbles, so a push source behind the pool's own bounded
+ * queue stands in), and the subscriptions show when each job held a slot.
+ */
+
+const upper = (v: string): string => v.toUpperCase();
+
+export const mergeWorkersCases = defineCases('mergeWorkers', [
+  defineCase({
+    id: 'mergeWorkers-pull',
+    title: 'mergeWorkers: two workers; a value is taken only when a worker is free, results as they finish',
+    source: { marbles: 'abcd|' },
+    inner: { job: { marbles: '---(x|)' } },
+    operatorLabel: 'mergeWorkers(job, { concurrency: 2 })',
+    operator: ({ inner }) => mergeWorkers((v: string) => inner.job.pipe(map(() => upper(v))), { concurrency: 2 }),
+    expected: { marbles: '---AB-C(D|)' },
+    subscriptions: {
+      source: '^---!',
+      inner: { job: ['^--!', '-^--!', '---^--!', '----^--!'] },
+    },
+  }),
+
+  defineCase({
+    id: 'mergeWorkers-slow-first',
+    title: 'mergeWorkers: a slow first value does not stop the other worker',
+    source: { marbles: 'abcd|' },
+    inner: { job: { marbles: '--(x|)' }, slow: { marbles: '--------(x|)' } },
+    operatorLabel: 'mergeWorkers(v => v === "a" ? slow : job, { concurrency: 2 })',
+    operator: ({ inner }) =>
+      mergeWorkers((v: string) => (v === 'a' ? inner.slow : inner.job).pipe(map(() => upper(v))), { concurrency: 2 }),
+    expected: { marbles: '---B-C-D(A|)' },
+    diagram: { frameWidth: 40 },
+  }),
+
+  defineCase({
+    id: 'mergeWorkers-take',
+    title: 'mergeWorkers: take(2) downstream aborts the running work and unsubscribes every inner',
+    source: { marbles: 'abcd|' },
+    inner: { job: { marbles: '---(x|)' }, slow: { marbles: '-------(x|)' } },
+    operatorLabel: 'mergeWorkers(v => v === "c" ? slow : job, { concurrency: 3 }) → take(2)',
+    context: () => ({ signals: new Map<string, AbortSignal>() }),
+    pipeline: (source$, { inner, context }) =>
+      source$.pipe(
+        mergeWorkers(
+          (v: string, { signal }) => {
+            context.signals.set(v, signal);
+            return (v === 'c' ? inner.slow : inner.job).pipe(map(() => upper(v)));
+          },
+          { concurrency: 3 },
+        ),
+        take(2),
+      ),
+    expected: { marbles: '---A(B|)' },
+    subscriptions: { source: '^---!', inner: { job: ['^--!', '-^--!', '---^!'], slow: '--^-!' } },
+    verify: ({ context, expect }) => {
+      const c = context.signals.get('c')!;
+      expect(c.aborted).toBe(true);
+      expect(c.reason instanceof CancelledError && c.reason.reason).toBe('unsubscribed');
+      expect(context.signals.get('d')!.aborted).toBe(true);
+      expect(context.signals.get('a')!.aborted).toBe(false);
+    },
+  }),
+
+  defineCase({
+    id: 'mergeWorkers-fail-fast',
+    title: 'mergeWorkers: the first error wins, and the other workers are aborted',
+    source: { marbles: 'abc|' },
+    inner: { job: { marbles: '-----(x|)' }, bad: { marbles: '--#' }, worse: { marbles: '-#' } },
+    operatorLabel: 'mergeWorkers(job, { concurrency: 3 }) (b fails at 3, c at 3)',
+    context: () => ({ signals: new Map<string, AbortSignal>() }),
+    operator: ({ inner, context }) =>
+      mergeWorkers(
+        (v: string, { signal }) => {
+          context.signals.set(v, signal);
+          return v === 'a' ? inner.job : v === 'b' ? inner.bad : inner.worse;
+        },
+        { concurrency: 3 },
+      ),
+    expected: { marbles: '---#', error: 'error' },
+    subscriptions: { source: '^--!', inner: { job: '^--!', bad: '-^-!', worse: '--^!' } },
+    verify: ({ context, expect }) => {
+      const a = context.signals.get('a')!;
+      expect(a.aborted).toBe(true);
+      expect(a.reason instanceof CancelledError && a.reason.reason).toBe('sibling-failed');
+      expect(context.signals.get('b')!.aborted).toBe(false);
+    },
+  }),
+
+  defineCase({
+    id: 'mergeWorkers-backpressure',
+    title: 'mergeWorkers behind a slow demand-aware consumer takes no new values while results wait',
+    source: { marbles: 'abcdefgh|' },
+    inner: { job: { marbles: '-(x|)' } },
+    operatorLabel:
+      "boundedBuffer({ capacity: 2, overflow: 'drop-newest' }) → mergeWorkers(job, { concurrency: 2 }) → pullEvery(4)",
+    context: () => ({ monitor: workerMonitor(), buffer: bufferMonitor() }),
+    operator:
+      ({ inner, scheduler, context }) =>
+      (source$) =>
+        source$.pipe(
+          boundedBuffer({ capacity: 2, overflow: 'drop-newest', monitor: context.buffer }),
+          mergeWorkers((v: string) => inner.job.pipe(map(() => upper(v))), {
+            concurrency: 2,
+            monitor: context.monitor,
+          }),
+          pullEvery(4, scheduler),
+        ),
+    expected: { marbles: '-A---B---C---D---E---(F|)' },
+    verify: ({ context, expect }) => {
+      // The pool stopped pulling once results waited; the buffer in front absorbed e and f and
+      // dropped g and h, counted. Without the handshake mergeMap would have run all eight.
+      expect(context.buffer.snapshot()).toMatchObject({ received: 8, dropped: 2, highWater: 2 });
+      expect(context.monitor.snapshot()).toMatchObject({ completed: 6, inFlight: 0, queued: 0 });
+    },
+    diagram: { frameWidth: 28 },
+  }),
+
+  defineCase({
+    id: 'orderedMerge-window',
+    title: 'orderedMerge: results in input order; a slow head holds later results within the window',
+    source: { marbles: 'abcd|' },
+    inner: { job: { marbles: '--(x|)' }, slow: { marbles: '------(x|)' } },
+    operatorLabel: 'orderedMerge(v => v === "a" || v === "d" ? slow : job, { concurrency: 2, window: 3 })',
+    operator: ({ inner }) =>
+      orderedMerge((v: string) => (v === 'a' || v === 'd' ? inner.slow : inner.job).pipe(map(() => upper(v))), {
+        concurrency: 2,
+        window: 3,
+      }),
+    expected: { marbles: '------(ABC)-(D|)' },
+    subscriptions: { inner: { job: ['-^-!', '---^-!'], slow: ['^-----!', '------^-----!'] } },
+    diagram: { frameWidth: 40 },
+  }),
+]);

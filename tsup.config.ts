@@ -9,7 +9,6 @@ export default defineConfig({
   // rxjs is a peer dependency; the user's copy must be the one whose Observable/Subscription we see.
   external: ['rxjs'],
   target: 'node20',
-  platform: 'node',
   sourcemap: true,
   clean: true,
 });

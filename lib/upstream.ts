@@ -7,9 +7,10 @@ export interface Upstream<T> extends DemandHandle {
   readonly pausable: boolean;
   /**
    * Subscribes. A push source may deliver values (and the stage may cancel) before this
-   * returns, which is why the handle exists first.
+   * returns, which is why the handle exists first. `initialRequest` is asked of a pausable
+   * source before it starts, so a synchronous one can deliver it during the subscription.
    */
-  connect(observer: DemandObserver<T>): void;
+  connect(observer: DemandObserver<T>, initialRequest?: number): void;
 }
 
 /**
@@ -24,11 +25,12 @@ export function upstreamOf<T>(source: Observable<T>): Upstream<T> {
     let handle: DemandHandle | undefined;
     return {
       pausable: true,
-      connect(observer) {
+      connect(observer, initialRequest) {
         if (cancelled) return;
         protocol.subscribe({
           start(h) {
             handle = h;
+            if (initialRequest !== undefined && initialRequest > 0) h.request(initialRequest);
           },
           next: (value) => observer.next(value),
           error: (err) => observer.error(err),

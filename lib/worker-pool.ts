@@ -1,6 +1,7 @@
 import {
   Subject,
   asyncScheduler,
+  finalize,
   from,
   isObservable,
   takeUntil,
@@ -339,11 +340,23 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
       onTaskError(task, err);
       return;
     }
-    const subscription = input.pipe(takeUntil(stop)).subscribe({
-      next: (result) => onResult(task, result),
-      error: (err: unknown) => onTaskError(task, err),
-      complete: () => onTaskComplete(task),
-    });
+    // The outcome is acted on in finalize, after the inner's own teardown has run, so a slot is
+    // released only once the work's resources are (the order mergeMap keeps too).
+    let outcome: { error: boolean; err?: unknown } | undefined;
+    const subscription = input
+      .pipe(
+        takeUntil(stop),
+        finalize(() => {
+          if (outcome === undefined) return; // unsubscribed: release() has dealt with the task
+          if (outcome.error) onTaskError(task, outcome.err);
+          else onTaskComplete(task);
+        }),
+      )
+      .subscribe({
+        next: (result) => onResult(task, result),
+        error: (err: unknown) => (outcome = { error: true, err }),
+        complete: () => (outcome = { error: false }),
+      });
     if (task.done || finished || task.retryTimer !== undefined) subscription.unsubscribe();
     else task.subscription = subscription;
   }
@@ -556,7 +569,11 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
     }
     const up = upstreamOf(pullable);
     upstream = up;
-    up.connect({ next: onValue, error: onSourceError, complete: onSourceComplete });
+    // Ask before connecting, so a synchronous source behind the push queue feeds the workers
+    // directly instead of filling (and overflowing) the queue before the first request.
+    const initial = ordered ? Math.min(concurrency, window) : concurrency;
+    outstanding = initial;
+    up.connect({ next: onValue, error: onSourceError, complete: onSourceComplete }, initial);
     sink.schedulePump();
   }
 

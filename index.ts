@@ -32,3 +32,4 @@ export {
 } from './lib/worker-pool.js';
 export { mergeWorkers, type MergeWorkersOptions } from './operators/mergeWorkers.js';
 export { orderedMerge, type OrderedMergeOptions } from './operators/orderedMerge.js';
+export { batchFresh, batchMonitor, type BatchFreshOptions, type BatchStats } from './operators/batchFresh.js';

@@ -33,3 +33,11 @@ export {
 export { mergeWorkers, type MergeWorkersOptions } from './operators/mergeWorkers.js';
 export { orderedMerge, type OrderedMergeOptions } from './operators/orderedMerge.js';
 export { batchFresh, batchMonitor, type BatchFreshOptions, type BatchStats } from './operators/batchFresh.js';
+export {
+  DrainDeadlineError,
+  drainOnComplete,
+  type DrainOptions,
+  type DrainReport,
+  type StageAbandoned,
+} from './operators/drainOnComplete.js';
+export type { AbandonTally, Cancellation } from './lib/protocol.js';

@@ -1,6 +1,7 @@
 import { ProtocolError } from './errors.js';
 import {
   PROTOCOL_VERSION,
+  type Cancellation,
   toDemandObservable,
   type DemandHandle,
   type DemandObservable,
@@ -27,8 +28,11 @@ export interface ProducerSink<T> {
 export interface Producer {
   /** Emits while `sink.demand > 0` and it has something to emit; never loops forever. */
   pump(): void;
-  /** Releases everything the producer holds; called exactly once, on terminal or cancel. */
-  teardown(): void;
+  /**
+   * Releases everything the producer holds; called exactly once, on terminal or cancel. On a
+   * cancel it gets the consumer's cancellation, to pass upstream and to report to its tally.
+   */
+  teardown(cancellation?: Cancellation): void;
   /**
    * Subscribes to whatever feeds the producer. Called right after `start`, once the kernel
    * holds the producer, so a cancel during a synchronous burst inside it tears down at once.
@@ -47,10 +51,7 @@ export interface Producer {
  *
  * `start` runs once per subscription and returns the producer for it.
  */
-export function demandSource<T>(
-  operator: string,
-  start: (sink: ProducerSink<T>) => Producer,
-): DemandObservable<T> {
+export function demandSource<T>(operator: string, start: (sink: ProducerSink<T>) => Producer): DemandObservable<T> {
   return toDemandObservable<T>({
     version: PROTOCOL_VERSION,
     subscribe(observer) {
@@ -70,6 +71,7 @@ function subscribeProducer<T>(
   let pumping = false;
   let again = false;
   let tornDown = false;
+  let pendingCancellation: Cancellation | undefined;
 
   function finish(): DemandObserver<T> | undefined {
     const target = observer;
@@ -79,12 +81,12 @@ function subscribeProducer<T>(
     return target;
   }
 
-  function release(): void {
+  function release(cancellation?: Cancellation): void {
     if (tornDown || producer === undefined) return;
     tornDown = true;
     const p = producer;
     producer = undefined;
-    p.teardown();
+    p.teardown(cancellation);
   }
 
   function runPump(): void {
@@ -142,10 +144,11 @@ function subscribeProducer<T>(
       demand += n; // Infinity + n stays Infinity
       if (producer !== undefined) runPump();
     },
-    cancel() {
+    cancel(cancellation) {
       observer = undefined;
       demand = 0;
-      release();
+      pendingCancellation = cancellation;
+      release(cancellation);
     },
   };
 
@@ -154,8 +157,8 @@ function subscribeProducer<T>(
   producer = start(sink);
   if (observer !== undefined) producer.connect?.();
   if (observer === undefined) {
-    // The producer ended during start (e.g. an empty, closed channel); release it now.
-    release();
+    // The producer ended, or was cancelled, during start or connect; release it now.
+    release(pendingCancellation);
   } else if (demand > 0) {
     runPump();
   }

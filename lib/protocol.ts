@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import { ProtocolError } from './errors.js';
+import { ProtocolError, type CancelReason } from './errors.js';
 
 /**
  * The demand handshake between adjacent library stages (docs/design.md, "Demand").
@@ -38,8 +38,24 @@ export interface DemandHandle {
    * (Reactive Streams rule 3.9). Safe to call from inside `next`.
    */
   request(n: number): void;
-  /** Stops the subscription; idempotent; no signal follows it. */
-  cancel(): void;
+  /**
+   * Stops the subscription; idempotent; no signal follows it. A library stage passes the
+   * cancellation on upstream, so work aborted anywhere in a segment carries the same reason.
+   */
+  cancel(cancellation?: Cancellation): void;
+}
+
+/** Why a subscription is cancelled, and where stages report what they abandon. */
+export interface Cancellation {
+  readonly reason: CancelReason;
+  /** Present when someone (drainOnComplete) wants to know what each stage abandoned. */
+  readonly tally?: AbandonTally;
+}
+
+/** Collects, stage by stage, what a cancellation abandoned. */
+export interface AbandonTally {
+  /** `queued`: values held and never started; `inFlight`: values whose work was aborted. */
+  record(operator: string, queued: number, inFlight: number): void;
 }
 
 /** The object a demand-aware Observable carries under {@link DEMAND}. */

@@ -1,5 +1,5 @@
-import { Subject, takeUntil, type Observable } from 'rxjs';
-import { demandProtocolOf, type DemandHandle, type DemandObserver } from './protocol.js';
+import { Subject, finalize, takeUntil, type Observable } from 'rxjs';
+import { demandProtocolOf, type Cancellation, type DemandHandle, type DemandObserver } from './protocol.js';
 
 /** How a library stage is connected to its source. */
 export interface Upstream<T> extends DemandHandle {
@@ -38,9 +38,9 @@ export function upstreamOf<T>(source: Observable<T>): Upstream<T> {
         });
       },
       request: (n) => handle?.request(n),
-      cancel() {
+      cancel(cancellation?: Cancellation) {
         cancelled = true;
-        handle?.cancel();
+        handle?.cancel(cancellation);
         handle = undefined;
       },
     };
@@ -53,17 +53,25 @@ export function upstreamOf<T>(source: Observable<T>): Upstream<T> {
     pausable: false,
     connect(observer) {
       if (cancelled) return;
-      source.pipe(takeUntil(stop)).subscribe({
-        next: (value) => {
-          if (!cancelled) observer.next(value);
-        },
-        error: (err: unknown) => {
-          if (!cancelled) observer.error(err);
-        },
-        complete: () => {
-          if (!cancelled) observer.complete();
-        },
-      });
+      // A terminal signal is passed on from finalize, after the source's own teardown, so
+      // finalizers run upstream first, as they do through native operators.
+      let terminal: { error: boolean; err?: unknown } | undefined;
+      source
+        .pipe(
+          takeUntil(stop),
+          finalize(() => {
+            if (cancelled || terminal === undefined) return;
+            if (terminal.error) observer.error(terminal.err);
+            else observer.complete();
+          }),
+        )
+        .subscribe({
+          next: (value) => {
+            if (!cancelled) observer.next(value);
+          },
+          error: (err: unknown) => (terminal = { error: true, err }),
+          complete: () => (terminal = { error: false }),
+        });
     },
     request: () => undefined,
     cancel() {

@@ -14,7 +14,7 @@ import { CancelledError, optionRangeError, optionTypeError, type CancelReason } 
 import { Deque } from './deque.js';
 import { Monitor } from './monitor.js';
 import { demandSource, type Producer, type ProducerSink } from './producer.js';
-import { demandProtocolOf, type DemandObservable } from './protocol.js';
+import { demandProtocolOf, type Cancellation, type DemandObservable } from './protocol.js';
 import { upstreamOf, type Upstream } from './upstream.js';
 import { boundedQueue, bufferMonitor, type DropEvent } from '../operators/boundedBuffer.js';
 import { optionalFunction, optionalPositiveInteger, optionsObject, overflowPolicy } from './validate.js';
@@ -517,18 +517,19 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
     sink.error(err);
   }
 
-  function finish(): void {
+  function finish(cancellation?: Cancellation): void {
     finished = true;
     concurrencySub?.unsubscribe();
     concurrencySub = undefined;
-    upstream?.cancel();
+    upstream?.cancel(cancellation);
     upstream = undefined;
   }
 
   /** Aborts every running worker with a reason, ends every inner, and drops every reference. */
-  function release(reason: CancelReason, cause?: unknown): void {
+  function release(reason: CancelReason, cause?: unknown, cancellation?: Cancellation): void {
     const wasFinished = finished;
-    finish();
+    if (!wasFinished) cancellation?.tally?.record(name, waiting.size, running.size);
+    finish(cancellation);
     if (wasFinished && running.size === 0) return;
     for (const task of running) {
       task.retryTimer?.unsubscribe();
@@ -580,8 +581,8 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
   return {
     pump,
     connect,
-    teardown() {
-      release('unsubscribed');
+    teardown(cancellation) {
+      release(cancellation?.reason ?? 'unsubscribed', undefined, cancellation);
     },
   };
 }

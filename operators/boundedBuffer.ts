@@ -2,7 +2,7 @@ import type { MonoTypeOperatorFunction, Observable } from 'rxjs';
 import { OverflowError, type OverflowPolicy } from '../lib/errors.js';
 import { Monitor } from '../lib/monitor.js';
 import { demandSource, type Producer, type ProducerSink } from '../lib/producer.js';
-import { demandProtocolOf, type DemandObservable } from '../lib/protocol.js';
+import { demandProtocolOf, type Cancellation, type DemandObservable } from '../lib/protocol.js';
 import { RingBuffer } from '../lib/ring-buffer.js';
 import { upstreamOf, type Upstream } from '../lib/upstream.js';
 import { optionalFunction, optionsObject, overflowPolicy, positiveInteger } from '../lib/validate.js';
@@ -285,8 +285,9 @@ function startQueue<T>(source: Observable<T>, config: QueueConfig<T>, sink: Prod
     monitor?.notify();
   }
 
-  function teardown(): void {
-    upstream?.cancel();
+  function teardown(cancellation?: Cancellation): void {
+    cancellation?.tally?.record(name, queue.size, 0);
+    upstream?.cancel(cancellation);
     upstream = undefined;
     discarded += queue.clear();
     monitor?.notify();

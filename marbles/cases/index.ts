@@ -1,9 +1,14 @@
 import { allCases, type CaseGroup } from '../case.js';
 import { boundedBufferCases } from './boundedBuffer.js';
 import { mergeWorkersCases } from './mergeWorkers.js';
+import { drainOnCompleteCases } from './drainOnComplete.js';
 
 /** Every case file's group; add a new operator's cases here and they are tested and drawn. */
-export const caseGroups: readonly CaseGroup[] = [boundedBufferCases, mergeWorkersCases];
+export const caseGroups: readonly CaseGroup[] = [
+  boundedBufferCases,
+  mergeWorkersCases,
+  drainOnCompleteCases,
+];
 
 /** Every case, checked for unique ids and titles. */
 export const marbleCases = allCases(caseGroups);

@@ -1,0 +1,315 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { EMPTY, NEVER, Subject, finalize, map, of, pipe, take, type OperatorFunction } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import fc from 'fast-check';
+import {
+  CancelledError,
+  DrainDeadlineError,
+  boundedBuffer,
+  bufferMonitor,
+  channel,
+  drainOnComplete,
+  mergeWorkers,
+  type DrainReport,
+} from '../index.js';
+import { pullEvery } from '../marbles/testing.js';
+
+function marbles(run: (helpers: Parameters<Parameters<TestScheduler['run']>[0]>[0], s: TestScheduler) => void): void {
+  const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+  scheduler.run((helpers) => run(helpers, scheduler));
+}
+
+const identity =
+  <T>(): OperatorFunction<T, T> =>
+  (s) =>
+    s;
+
+describe('drainOnComplete', () => {
+  it('is a pipeable operator typed by its segment', () => {
+    expectTypeOf(
+      drainOnComplete(
+        map((x: number) => String(x)),
+        { deadline: 1 },
+      ),
+    ).toEqualTypeOf<OperatorFunction<number, string>>();
+  });
+
+  it('fails fast on bad options, naming the operator and the parameter', () => {
+    const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+      [
+        () => drainOnComplete(1 as never, { deadline: 1 }),
+        TypeError,
+        /drainOnComplete: 'segment' must be an OperatorFunction/,
+      ],
+      [() => drainOnComplete(identity(), undefined as never), TypeError, /'options' must be an options object/],
+      [
+        () => drainOnComplete(identity(), {} as never),
+        TypeError,
+        /'deadline' must be a number of milliseconds, got undefined/,
+      ],
+      [() => drainOnComplete(identity(), { deadline: -1 }), RangeError, /'deadline'.*got -1/],
+      [() => drainOnComplete(identity(), { deadline: NaN }), RangeError, /'deadline'.*got NaN/],
+      [
+        () => drainOnComplete(identity(), { deadline: 1, stop: 5 as never }),
+        TypeError,
+        /'stop' must be an Observable or an AbortSignal/,
+      ],
+      [
+        () => drainOnComplete(identity(), { deadline: 1, onReport: 'x' as never }),
+        TypeError,
+        /'onReport' must be a function/,
+      ],
+    ];
+    for (const [make, type, message] of cases) {
+      expect(make).toThrow(type);
+      expect(make).toThrow(message);
+    }
+  });
+
+  it('a stop before anything was accepted completes at once', () => {
+    const reports: DrainReport[] = [];
+    marbles(({ hot, cold, expectObservable, expectSubscriptions }, scheduler) => {
+      const source = hot('----a--');
+      const out = source.pipe(
+        drainOnComplete(
+          mergeWorkers((v: string) => cold('--(x|)').pipe(map(() => v)), { concurrency: 1 }),
+          {
+            stop: hot('-s'),
+            deadline: 10,
+            scheduler,
+            onReport: (r) => reports.push(r),
+          },
+        ),
+      );
+      expectObservable(out).toBe('-|');
+      expectSubscriptions(source.subscriptions).toBe('^!');
+    });
+    expect(reports).toEqual([
+      { outcome: 'drained', accepted: 0, completed: 0, aborted: 0, neverStarted: 0, stages: [] },
+    ]);
+  });
+
+  it('an AbortSignal works as the stop (the SIGTERM case)', () => {
+    const controller = new AbortController();
+    marbles(({ hot, cold, expectObservable }, scheduler) => {
+      const out = hot('ab-c-d').pipe(
+        drainOnComplete(
+          mergeWorkers((v: string) => cold('---(x|)').pipe(map(() => v)), { concurrency: 2 }),
+          {
+            stop: controller.signal,
+            deadline: 100,
+            scheduler,
+          },
+        ),
+      );
+      scheduler.schedule(() => controller.abort(), 2);
+      expectObservable(out).toBe('---a(b|)');
+    });
+  });
+
+  it('an already aborted signal drains at once', () => {
+    const controller = new AbortController();
+    controller.abort();
+    marbles(({ hot, expectObservable }, scheduler) => {
+      expectObservable(
+        hot('-a').pipe(drainOnComplete(identity(), { stop: controller.signal, deadline: 5, scheduler })),
+      ).toBe('|');
+    });
+  });
+
+  it('unsubscribing from the output aborts at once, with reason unsubscribed, and reports it', () => {
+    const reports: DrainReport[] = [];
+    const signals: AbortSignal[] = [];
+    marbles(({ hot, cold, expectObservable, expectSubscriptions }, scheduler) => {
+      const source = hot('ab----');
+      const job = cold('-----(x|)');
+      const out = source.pipe(
+        drainOnComplete(
+          mergeWorkers(
+            (v: string, { signal }) => {
+              signals.push(signal);
+              return job.pipe(map(() => v));
+            },
+            { concurrency: 2 },
+          ),
+          { stop: hot('-s'), deadline: 100, scheduler, onReport: (r) => reports.push(r) },
+        ),
+      );
+      expectObservable(out, '^--!').toBe('');
+      expectSubscriptions(job.subscriptions).toBe(['^--!', '-^-!']);
+    });
+    expect(signals.map((s) => (s.reason as CancelledError).reason)).toEqual(['unsubscribed', 'unsubscribed']);
+    expect(reports).toEqual([
+      {
+        outcome: 'unsubscribed',
+        accepted: 2,
+        completed: 0,
+        aborted: 2,
+        neverStarted: 0,
+        stages: [{ operator: 'mergeWorkers', queued: 0, inFlight: 2 }],
+      },
+    ]);
+  });
+
+  it('with deadlineError, the deadline is a DrainDeadlineError carrying the report', () => {
+    marbles(({ hot, cold, expectObservable }, scheduler) => {
+      const out = hot('a').pipe(
+        drainOnComplete(
+          mergeWorkers(() => cold('-----(x|)'), { concurrency: 1 }),
+          {
+            stop: hot('-s'),
+            deadline: 2,
+            scheduler,
+            deadlineError: true,
+          },
+        ),
+      );
+      const report: DrainReport = {
+        outcome: 'deadline',
+        accepted: 1,
+        completed: 0,
+        aborted: 1,
+        neverStarted: 0,
+        stages: [{ operator: 'mergeWorkers', queued: 0, inFlight: 1 }],
+      };
+      expectObservable(out).toBe('---#', undefined, new DrainDeadlineError(report));
+    });
+  });
+
+  it('without a stop, the drain starts when the source completes, and the deadline still holds', () => {
+    const reports: DrainReport[] = [];
+    marbles(({ cold, expectObservable }, scheduler) => {
+      const out = cold('ab|').pipe(
+        drainOnComplete(
+          mergeWorkers((v: string) => cold(v === 'a' ? '--(x|)' : '--------(x|)').pipe(map(() => v)), {
+            concurrency: 2,
+          }),
+          {
+            deadline: 4,
+            scheduler,
+            onReport: (r) => reports.push(r),
+          },
+        ),
+      );
+      expectObservable(out).toBe('--a---|');
+    });
+    expect(reports[0]).toMatchObject({ outcome: 'deadline', accepted: 2, completed: 1, aborted: 1 });
+  });
+
+  it("the source completing by itself reports 'completed' when everything finished", () => {
+    const reports: DrainReport[] = [];
+    marbles(({ cold, expectObservable }, scheduler) => {
+      expectObservable(
+        cold('ab|').pipe(
+          drainOnComplete(identity(), { deadline: Infinity, scheduler, onReport: (r) => reports.push(r) }),
+        ),
+      ).toBe('ab|');
+    });
+    expect(reports).toEqual([
+      { outcome: 'completed', accepted: 2, completed: 2, aborted: 0, neverStarted: 0, stages: [] },
+    ]);
+  });
+
+  it('canonical cases: never, empty, error, synchronous source with take, finalize order', () => {
+    marbles(({ cold, expectObservable }, scheduler) => {
+      expectObservable(NEVER.pipe(drainOnComplete(identity(), { deadline: 5, scheduler }))).toBe('');
+      expectObservable(EMPTY.pipe(drainOnComplete(identity(), { deadline: 5, scheduler }))).toBe('|');
+      expectObservable(cold('a#').pipe(drainOnComplete(identity(), { deadline: 5, scheduler }))).toBe('a#');
+    });
+    const out: number[] = [];
+    of(1, 2, 3, 4)
+      .pipe(
+        drainOnComplete(
+          mergeWorkers((v: number) => of(v), { concurrency: 2 }),
+          { deadline: 5 },
+        ),
+        take(2),
+      )
+      .subscribe((v) => out.push(v));
+    expect(out).toEqual([1, 2]);
+    const order: string[] = [];
+    marbles(({ cold, expectObservable }, scheduler) => {
+      expectObservable(
+        cold('a|').pipe(
+          finalize(() => order.push('source')),
+          drainOnComplete(identity(), { deadline: 5, scheduler }),
+          finalize(() => order.push('output')),
+        ),
+      ).toBe('a|');
+    });
+    expect(order).toEqual(['source', 'output']);
+  });
+
+  it('passes demand through: a slow demand-aware consumer paces a pausable source', async () => {
+    const ch = channel<number>({ capacity: 100 });
+    for (let i = 0; i < 10; i++) ch.trySend(i);
+    const stop = new Subject<void>();
+    const got: number[] = [];
+    marbles(({ expectObservable }, scheduler) => {
+      const out = ch.observable.pipe(
+        drainOnComplete(identity(), { stop, deadline: 100, scheduler }),
+        pullEvery(3, scheduler),
+        take(3),
+      );
+      out.subscribe((v) => got.push(v));
+      void expectObservable;
+    });
+    // Only the values the consumer asked for left the channel.
+    expect(got).toEqual([0, 1, 2]);
+    expect(ch.size).toBe(7);
+  });
+
+  it('property: completed + aborted + neverStarted = accepted, and each count matches what happened', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 10 }),
+        fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 10, maxLength: 10 }),
+        fc.integer({ min: 0, max: 25 }),
+        fc.integer({ min: 0, max: 15 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 4 }),
+        (gaps, durations, stopAt, deadline, concurrency, capacity) => {
+          const reports: DrainReport[] = [];
+          const started: AbortSignal[] = [];
+          const buffer = bufferMonitor();
+          let emitted = 0;
+          marbles(({ hot, cold }, scheduler) => {
+            let m = '';
+            gaps.forEach((g, i) => (m += '-'.repeat(g) + String.fromCharCode(97 + i)));
+            const source = hot(m);
+            source
+              .pipe(
+                drainOnComplete(
+                  pipe(
+                    boundedBuffer<string>({ capacity, overflow: 'drop-newest', monitor: buffer }),
+                    mergeWorkers(
+                      (v: string, { signal }) => {
+                        started.push(signal);
+                        return cold('-'.repeat(durations[v.charCodeAt(0) - 97]!) + '(x|)');
+                      },
+                      { concurrency },
+                    ),
+                  ),
+                  { stop: hot('-'.repeat(stopAt) + 's'), deadline, scheduler, onReport: (r) => reports.push(r) },
+                ),
+              )
+              .subscribe(() => emitted++);
+            scheduler.flush();
+          });
+          expect(reports).toHaveLength(1);
+          const r = reports[0]!;
+          expect(r.completed + r.aborted + r.neverStarted).toBe(r.accepted);
+          const aborted = started.filter((s) => s.aborted);
+          expect(r.aborted).toBe(aborted.length);
+          for (const s of aborted) expect((s.reason as CancelledError).reason).toBe('deadline');
+          // Values the buffer dropped left the segment: the report counts them as completed.
+          const dropped = buffer.snapshot().dropped;
+          expect(emitted).toBe(started.length - aborted.length);
+          expect(r.completed).toBe(emitted + dropped);
+          expect(r.neverStarted).toBe(r.accepted - started.length - dropped);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -4,11 +4,7 @@ import { mergeWorkersCases } from './mergeWorkers.js';
 import { drainOnCompleteCases } from './drainOnComplete.js';
 
 /** Every case file's group; add a new operator's cases here and they are tested and drawn. */
-export const caseGroups: readonly CaseGroup[] = [
-  boundedBufferCases,
-  mergeWorkersCases,
-  drainOnCompleteCases,
-];
+export const caseGroups: readonly CaseGroup[] = [boundedBufferCases, mergeWorkersCases, drainOnCompleteCases];
 
 /** Every case, checked for unique ids and titles. */
 export const marbleCases = allCases(caseGroups);

@@ -2,9 +2,15 @@ import { allCases, type CaseGroup } from '../case.js';
 import { boundedBufferCases } from './boundedBuffer.js';
 import { mergeWorkersCases } from './mergeWorkers.js';
 import { drainOnCompleteCases } from './drainOnComplete.js';
+import { failureModeGroups } from './failure-modes/index.js';
 
 /** Every case file's group; add a new operator's cases here and they are tested and drawn. */
-export const caseGroups: readonly CaseGroup[] = [boundedBufferCases, mergeWorkersCases, drainOnCompleteCases];
+export const caseGroups: readonly CaseGroup[] = [
+  boundedBufferCases,
+  mergeWorkersCases,
+  drainOnCompleteCases,
+  ...failureModeGroups,
+];
 
 /** Every case, checked for unique ids and titles. */
 export const marbleCases = allCases(caseGroups);

@@ -175,7 +175,8 @@ export function channel<T>(options: ChannelOptions): Channel<T> {
     if (closed) return Promise.reject(new ClosedError(NAME));
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (waitersHead === undefined && trySend(value)) return Promise.resolve();
-    if (waiting >= maxPendingSends) return Promise.reject(new OverflowError(NAME, maxPendingSends, 'max-pending-sends'));
+    if (waiting >= maxPendingSends)
+      return Promise.reject(new OverflowError(NAME, maxPendingSends, 'max-pending-sends'));
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter<T> = { value, resolve, reject, release: noop, prev: undefined, next: undefined };
       if (signal !== undefined) {

@@ -43,7 +43,10 @@ export interface ToAsyncIterableOptions<T> {
  * @param options Buffering for push sources.
  * @return An async iterable iterator of the source's values.
  */
-export function toAsyncIterable<T>(source: Observable<T>, options?: ToAsyncIterableOptions<T>): AsyncIterableIterator<T> {
+export function toAsyncIterable<T>(
+  source: Observable<T>,
+  options?: ToAsyncIterableOptions<T>,
+): AsyncIterableIterator<T> {
   const opts = optionsObject<ToAsyncIterableOptions<T>>(NAME, options, false);
   const capacity = optionalPositiveInteger(NAME, 'capacity', opts.capacity, 256);
   const overflow = overflowPolicy(NAME, 'overflow', opts.overflow, 'error');

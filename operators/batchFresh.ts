@@ -3,6 +3,7 @@ import { Deque } from '../lib/deque.js';
 import { OverflowError, optionRangeError, optionTypeError } from '../lib/errors.js';
 import { Monitor } from '../lib/monitor.js';
 import { demandSource, type Producer, type ProducerSink } from '../lib/producer.js';
+import type { Cancellation } from '../lib/protocol.js';
 import { upstreamOf, type Upstream } from '../lib/upstream.js';
 import { optionalPositiveInteger, optionsObject, overflowPolicy, positiveInteger } from '../lib/validate.js';
 
@@ -90,7 +91,8 @@ export function batchMonitor(): Monitor<BatchStats> {
  *
  * A batch closes when it holds `size` values or `maxWait` ms after its first value arrived,
  * whichever comes first. The timer starts with a batch's first value, so an idle source never
- * produces an empty batch (RxJS's `bufferTime` emits `[]` on every idle period). When the source
+ * produces an empty batch (RxJS 7.8's `bufferTime` emits `[]` for every idle period and at
+ * completion). When the source
  * completes, the partial batch is emitted, then completion. When the source errors, the batches
  * held are discarded and counted (`onError: 'discard'`, the default, as RxJS's buffer operators
  * do; it also delivers the error at once, whereas a flush would hold it behind a consumer's
@@ -98,9 +100,9 @@ export function batchMonitor(): Monitor<BatchStats> {
  *
  * Each batch is a new array, and the operator drops its reference before emitting it: a
  * consumer may keep, sort or mutate a batch, and a value the consumer pushes into the source
- * from inside `next` starts the next batch rather than landing in the one being emitted
- * (ReactiveX/rxjs#5528). With `freeze: true` every batch is frozen, so a consumer that mutates
- * one fails loudly.
+ * from inside `next` starts the next batch: it neither lands in the batch being emitted
+ * (ReactiveX/rxjs#5528, RxJS 6) nor is lost (RxJS 7.8's `bufferTime` drops it, rxjs#3001). With
+ * `freeze: true` every batch is frozen, so a consumer that mutates one fails loudly.
  *
  * Backpressure: a library stage downstream (toAsyncIterable, mergeWorkers, ...) gets a batch
  * only when it has asked for one, never more than it asked for; a timer that fires while it has
@@ -126,10 +128,11 @@ export function batchMonitor(): Monitor<BatchStats> {
  * Demand does not cross native RxJS operators: put `map` and friends after batchFresh, or
  * inside the worker of a library stage.
  *
- * Failure modes guarded against: a reused batch slice emitted twice or cleared after emission
- * (PP-08), a consumer mutating a pushed item that the producer still holds (PP-07; `freeze`
- * makes it fail loudly), empty batches from an idle timer, a timer overrunning downstream
- * demand, and unbounded batching in front of a slow consumer (PP-04).
+ * Failure modes guarded against: a reused batch slice, i.e. an emitted array the producer keeps
+ * filling, clears or emits again (PP-08); mutating a pushed item, i.e. a consumer changing a
+ * batch someone else still reads (PP-07; `freeze` makes it fail loudly); empty batches from an
+ * idle timer; a timer overrunning downstream demand; unbounded batching in front of a slow
+ * consumer (PP-04).
  *
  * ## Example
  * ```ts
@@ -173,15 +176,15 @@ function resolveConfig(options: unknown): BatchConfig {
   if (size === undefined && maxWait === undefined) {
     throw new TypeError(`${NAME}: 'size' or 'maxWait' is required (a count, a time in ms, or both), got neither`);
   }
-  const scheduler = opts.scheduler ?? asyncScheduler;
+  const scheduler = opts.scheduler === undefined ? asyncScheduler : opts.scheduler;
   if (typeof scheduler !== 'object' || scheduler === null || typeof scheduler.schedule !== 'function') {
     throw optionTypeError(NAME, 'scheduler', 'a SchedulerLike', scheduler);
   }
-  const onError = opts.onError ?? 'discard';
+  const onError = opts.onError === undefined ? 'discard' : opts.onError;
   if (onError !== 'flush' && onError !== 'discard') {
     throw optionTypeError(NAME, 'onError', "'flush' or 'discard'", onError);
   }
-  const freeze = opts.freeze ?? false;
+  const freeze = opts.freeze === undefined ? false : opts.freeze;
   if (typeof freeze !== 'boolean') throw optionTypeError(NAME, 'freeze', 'a boolean', freeze);
   const maxPending = optionalPositiveInteger(NAME, 'maxPending', opts.maxPending, 1);
   const overflow = overflowPolicy(NAME, 'overflow', opts.overflow, 'error');
@@ -363,7 +366,7 @@ function startBatcher<T>(source: Observable<T>, config: BatchConfig, sink: Produ
     }
     if (overdue || ready.size >= maxPending) return;
     // Without a size, ask for one value at a time: the timer, not a count, closes the batch.
-    const want = (size ?? 1) - (current?.length ?? 0) - outstanding;
+    const want = size === undefined ? 1 - outstanding : size - (current?.length ?? 0) - outstanding;
     if (want > 0) {
       outstanding += want;
       upstream.request(want);
@@ -380,21 +383,27 @@ function startBatcher<T>(source: Observable<T>, config: BatchConfig, sink: Produ
     sink.schedulePump();
   }
 
-  /** Called once by the kernel on completion, error or cancel: releases the timer and source. */
-  function teardown(): void {
+  /**
+   * Called once by the kernel on completion, error or cancel: releases the timer and the source,
+   * passing a cancellation on upstream and reporting the values it abandons to its tally.
+   */
+  function teardown(cancellation?: Cancellation): void {
     finished = true;
     cancelTimer();
-    upstream?.cancel();
-    upstream = undefined;
+    let held = 0;
     if (current !== undefined) {
       discarded++;
-      valuesLost += current.length;
+      held += current.length;
       current = undefined;
     }
     while (!ready.isEmpty) {
       discarded++;
-      valuesLost += ready.shift().length;
+      held += ready.shift().length;
     }
+    valuesLost += held;
+    cancellation?.tally?.record(NAME, held, 0);
+    upstream?.cancel(cancellation);
+    upstream = undefined;
     monitor?.notify();
   }
 

@@ -1,4 +1,5 @@
 import { allCases, type CaseGroup } from '../case.js';
+import { batchFreshCases } from './batchFresh.js';
 import { boundedBufferCases } from './boundedBuffer.js';
 import { mergeWorkersCases } from './mergeWorkers.js';
 import { drainOnCompleteCases } from './drainOnComplete.js';
@@ -9,6 +10,7 @@ export const caseGroups: readonly CaseGroup[] = [
   boundedBufferCases,
   mergeWorkersCases,
   drainOnCompleteCases,
+  batchFreshCases,
   ...failureModeGroups,
 ];
 

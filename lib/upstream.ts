@@ -23,6 +23,7 @@ export function upstreamOf<T>(source: Observable<T>): Upstream<T> {
   let cancelled = false;
   if (protocol !== undefined) {
     let handle: DemandHandle | undefined;
+    let early = 0; // requested before connect: passed on at start rather than lost
     return {
       pausable: true,
       connect(observer, initialRequest) {
@@ -30,14 +31,19 @@ export function upstreamOf<T>(source: Observable<T>): Upstream<T> {
         protocol.subscribe({
           start(h) {
             handle = h;
-            if (initialRequest !== undefined && initialRequest > 0) h.request(initialRequest);
+            const first = early + (initialRequest ?? 0);
+            early = 0;
+            if (first > 0) h.request(first);
           },
           next: (value) => observer.next(value),
           error: (err) => observer.error(err),
           complete: () => observer.complete(),
         });
       },
-      request: (n) => handle?.request(n),
+      request(n) {
+        if (handle !== undefined) handle.request(n);
+        else if (!cancelled) early += n;
+      },
       cancel(cancellation?: Cancellation) {
         cancelled = true;
         handle?.cancel(cancellation);

@@ -28,12 +28,11 @@ export interface StageAbandoned {
 /** How a drain ended, and what it left behind. */
 export interface DrainReport {
   /**
-   * `'drained'`: everything accepted was finished; `'deadline'`: the deadline passed and the rest
-   * was aborted; `'unsubscribed'`: the output was unsubscribed (an immediate abort); `'error'`:
-   * the segment failed; `'completed'`: the source completed and everything was finished without
-   * a stop.
+   * `'drained'`: everything accepted was finished (after a stop, or after the source completed);
+   * `'deadline'`: the deadline passed and the rest was aborted; `'unsubscribed'`: the output was
+   * unsubscribed (an immediate abort); `'error'`: the segment failed.
    */
-  readonly outcome: 'drained' | 'completed' | 'deadline' | 'unsubscribed' | 'error';
+  readonly outcome: 'drained' | 'deadline' | 'unsubscribed' | 'error';
   /** Values the segment took from the source. */
   readonly accepted: number;
   /** Accepted values that left the segment (emitted, or dropped or failed as its stages count). */
@@ -68,6 +67,13 @@ export interface DrainOptions {
    * (AbortSignal reason: CancelledError with reason 'deadline'). `Infinity` waits for ever.
    */
   deadline: number;
+  /**
+   * When true, a stop does not release the source: it starts the deadline clock, and values keep
+   * coming until the source completes. For a source that already promised its values a place,
+   * such as a channel whose senders were told "queued": close the channel when you stop, and
+   * its queued values are drained too (default false: a stop releases the source at once).
+   */
+  drainSource?: boolean;
   /** Called once with the report, however the drain ends. */
   onReport?: (report: DrainReport) => void;
   /** Error with a {@link DrainDeadlineError} at the deadline instead of completing (default false). */
@@ -140,7 +146,14 @@ export function drainOnComplete<T, R>(segment: OperatorFunction<T, R>, options: 
   const onReport = optionalFunction<(report: DrainReport) => void>(NAME, 'onReport', opts.onReport);
   const scheduler = opts.scheduler ?? asyncScheduler;
   if (typeof scheduler.schedule !== 'function') throw optionTypeError(NAME, 'scheduler', 'a SchedulerLike', scheduler);
-  const config: DrainConfig = { deadline, stop, onReport, scheduler, deadlineError: opts.deadlineError === true };
+  const config: DrainConfig = {
+    deadline,
+    stop,
+    onReport,
+    scheduler,
+    deadlineError: opts.deadlineError === true,
+    drainSource: opts.drainSource === true,
+  };
   return (source) => demandSource<R>(NAME, (sink) => startDrain(source, segment, config, sink));
 }
 
@@ -150,6 +163,7 @@ interface DrainConfig {
   onReport: ((report: DrainReport) => void) | undefined;
   scheduler: SchedulerLike;
   deadlineError: boolean;
+  drainSource: boolean;
 }
 
 function startDrain<T, R>(
@@ -160,7 +174,6 @@ function startDrain<T, R>(
 ): Producer {
   let accepted = 0;
   let draining = false;
-  let stopped = false;
   let reported = false;
   let intakeClose: (() => void) | undefined;
   let stopSub: Subscription | undefined;
@@ -234,10 +247,9 @@ function startDrain<T, R>(
   function beginDrain(byStop: boolean): void {
     if (draining) return;
     draining = true;
-    stopped = byStop;
     stopSub?.unsubscribe();
     stopSub = undefined;
-    if (byStop) intakeClose?.();
+    if (byStop && !config.drainSource) intakeClose?.();
     if (config.deadline !== Infinity && !sink.closed && deadlineTimer === undefined) {
       deadlineTimer = config.scheduler.schedule(onDeadline, config.deadline);
     }
@@ -324,7 +336,7 @@ function startDrain<T, R>(
         complete() {
           outlet = undefined;
           clearTimers();
-          report(stopped ? 'drained' : 'completed', []);
+          report('drained', []);
           sink.complete();
         },
       },

@@ -196,7 +196,7 @@ describe('drainOnComplete', () => {
     expect(reports[0]).toMatchObject({ outcome: 'deadline', accepted: 2, completed: 1, aborted: 1 });
   });
 
-  it("the source completing by itself reports 'completed' when everything finished", () => {
+  it("the source completing by itself drains too, and reports 'drained' when everything finished", () => {
     const reports: DrainReport[] = [];
     marbles(({ cold, expectObservable }, scheduler) => {
       expectObservable(
@@ -206,7 +206,7 @@ describe('drainOnComplete', () => {
       ).toBe('ab|');
     });
     expect(reports).toEqual([
-      { outcome: 'completed', accepted: 2, completed: 2, aborted: 0, neverStarted: 0, stages: [] },
+      { outcome: 'drained', accepted: 2, completed: 2, aborted: 0, neverStarted: 0, stages: [] },
     ]);
   });
 

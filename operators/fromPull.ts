@@ -12,16 +12,21 @@ const NAME = 'fromPull';
  * Each subscription asks the input for a fresh iterator and calls `next()` once per unit of
  * demand; an async iterator is asked for one value at a time. Unsubscribing before the end calls
  * the iterator's `return()`, so a generator's `finally` runs and a Node `Readable` or a web
- * `ReadableStream` (both async iterable) is destroyed or cancelled. An error thrown by the
- * iterator becomes the stream's error. With an ordinary subscriber (unbounded demand) it behaves
- * like RxJS's `from`.
+ * `ReadableStream` (both async iterable) is destroyed or cancelled, even while a read is
+ * pending. An error thrown by the iterator (or by asking for it) becomes the stream's error.
+ * With an ordinary subscriber (unbounded demand) it behaves like RxJS's `from`.
+ *
+ * An async generator cannot be interrupted: if it is awaiting when the subscriber unsubscribes,
+ * its `finally` runs once that await settles. A `readline` interface's iterator does not close
+ * the interface or its input when returned; destroy the input stream yourself (see the example).
  *
  * Failure modes guarded against: an unbounded queue in front of a slow consumer (PP-04): the
  * reader is paused instead; a cancelled pipeline leaving a live producer (ML-10).
  *
  * ## Example
  * ```ts
- * const lines = fromPull(readline.createInterface({ input: createReadStream(path) }));
+ * const input = createReadStream(path);
+ * const lines = fromPull(readline.createInterface({ input })).pipe(finalize(() => input.destroy()));
  * lines.pipe(mergeWorkers(parseAndStore, { concurrency: 4 })).subscribe();
  * ```
  *
@@ -36,12 +41,30 @@ export function fromPull<T>(input: Iterable<T> | AsyncIterable<T>): DemandObserv
   const asyncFactory = (input as Partial<AsyncIterable<T>>)[Symbol.asyncIterator];
   const syncFactory = (input as Partial<Iterable<T>>)[Symbol.iterator];
   if (typeof asyncFactory === 'function') {
-    return demandSource<T>(NAME, (sink) => pullAsync(asyncFactory.call(input), sink));
+    const open = isWebStream<T>(input) ? () => readerIterator(input) : () => asyncFactory.call(input);
+    const destroy = nodeStreamDestroyer(input);
+    return demandSource<T>(NAME, (sink) => opened(open, sink, (iterator) => pullAsync(iterator, sink, destroy)));
   }
   if (typeof syncFactory === 'function') {
-    return demandSource<T>(NAME, (sink) => pullSync(syncFactory.call(input), sink));
+    const open = (): Iterator<T> => syncFactory.call(input);
+    return demandSource<T>(NAME, (sink) => opened(open, sink, (iterator) => pullSync(iterator, sink)));
   }
   throw optionTypeError(NAME, 'input', 'an iterable or async iterable', input);
+}
+
+/**
+ * A throwing `[Symbol.iterator]()` is an error of this subscription, not of the caller of
+ * subscribe: a demand-aware consumer would otherwise be left holding a handle with no producer.
+ */
+function opened<I>(open: () => I, sink: ProducerSink<unknown>, start: (iterator: I) => Producer): Producer {
+  let iterator: I;
+  try {
+    iterator = open();
+  } catch (err) {
+    sink.error(err);
+    return { pump: noop, teardown: noop };
+  }
+  return start(iterator);
 }
 
 function pullSync<T>(iterator: Iterator<T>, sink: ProducerSink<T>): Producer {
@@ -49,20 +72,23 @@ function pullSync<T>(iterator: Iterator<T>, sink: ProducerSink<T>): Producer {
 
   function pump(): void {
     while (sink.demand > 0 && !finished) {
-      let result: IteratorResult<T>;
+      let done: boolean;
+      let value: T;
       try {
-        result = iterator.next();
+        const result = iterator.next();
+        done = resultDone(result);
+        value = result.value as T;
       } catch (err) {
         finished = true;
         sink.error(err);
         return;
       }
-      if (result.done === true) {
+      if (done) {
         finished = true;
         sink.complete();
         return;
       }
-      sink.next(result.value);
+      sink.next(value);
     }
   }
 
@@ -79,19 +105,28 @@ function pullSync<T>(iterator: Iterator<T>, sink: ProducerSink<T>): Producer {
   return { pump, teardown };
 }
 
-function pullAsync<T>(iterator: AsyncIterator<T>, sink: ProducerSink<T>): Producer {
+function pullAsync<T>(iterator: AsyncIterator<T>, sink: ProducerSink<T>, destroy: (() => void) | undefined): Producer {
   let finished = false;
   let pulling = false;
 
   function onResult(result: IteratorResult<T>): void {
     pulling = false;
     if (finished) return;
-    if (result.done === true) {
+    let done: boolean;
+    let value: T;
+    try {
+      done = resultDone(result);
+      value = result.value as T;
+    } catch (err) {
+      onError(err);
+      return;
+    }
+    if (done) {
       finished = true;
       sink.complete();
       return;
     }
-    sink.next(result.value);
+    sink.next(value);
     sink.schedulePump();
   }
 
@@ -112,12 +147,22 @@ function pullAsync<T>(iterator: AsyncIterator<T>, sink: ProducerSink<T>): Produc
       onError(err);
       return;
     }
-    pending.then(onResult, onError);
+    // A consumer that throws from next() has broken the protocol; that must not surface as an
+    // unhandled rejection of a promise nobody can see.
+    pending.then(onResult, onError).catch(reportLate);
   }
 
   function teardown(): void {
     if (finished) return;
     finished = true;
+    // A Readable's iterator is an async generator: its return() waits behind a pending next(),
+    // which may never settle on an idle socket or pipe. Destroying the stream first ends both
+    // now, and without the AbortError the iterator would destroy it with.
+    try {
+      destroy?.();
+    } catch (err) {
+      reportLate(err);
+    }
     try {
       const returned = iterator.return?.();
       if (returned !== undefined) Promise.resolve(returned).catch(reportLate);
@@ -129,8 +174,58 @@ function pullAsync<T>(iterator: AsyncIterator<T>, sink: ProducerSink<T>): Produc
   return { pump, teardown };
 }
 
+function resultDone(result: IteratorResult<unknown>): boolean {
+  if (typeof result !== 'object' || result === null) {
+    throw new TypeError(`${NAME}: the iterator's next() returned ${String(result)}, not an iterator result object`);
+  }
+  return result.done === true;
+}
+
+function isWebStream<T>(input: object | string): input is ReadableStream<T> {
+  return typeof (input as Partial<ReadableStream<T>>).getReader === 'function';
+}
+
+/**
+ * Reads a web ReadableStream through its own reader rather than its async iterator: the
+ * iterator's return() also waits behind a pending read, while `reader.cancel()` ends that read
+ * at once and cancels the underlying source.
+ */
+function readerIterator<T>(stream: ReadableStream<T>): AsyncIterator<T> {
+  const reader = stream.getReader();
+  return {
+    next: () =>
+      reader.read().then(
+        (result) => {
+          if (result.done) reader.releaseLock();
+          return result as IteratorResult<T>;
+        },
+        (err: unknown) => {
+          reader.releaseLock();
+          throw err;
+        },
+      ),
+    return: () =>
+      reader
+        .cancel()
+        .finally(() => reader.releaseLock())
+        .then(() => ({ done: true, value: undefined })),
+  };
+}
+
+/** `destroy` of a Node stream (duck-typed, so the package does not import node:stream). */
+function nodeStreamDestroyer(input: object | string): (() => void) | undefined {
+  const stream = input as { destroy?: unknown; destroyed?: unknown };
+  if (typeof stream.destroy !== 'function' || typeof stream.destroyed !== 'boolean') return undefined;
+  const destroy = stream.destroy as () => void;
+  return () => {
+    if (stream.destroyed !== true) destroy.call(stream);
+  };
+}
+
 /** An error after the subscriber has gone has nowhere to go but RxJS's unhandled-error hook. */
 function reportLate(err: unknown): void {
   const hook = config.onUnhandledError;
   if (hook !== null) hook(err);
 }
+
+function noop(): void {}

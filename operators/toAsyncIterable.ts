@@ -1,11 +1,12 @@
 import type { Observable } from 'rxjs';
 import { optionTypeError } from '../lib/errors.js';
 import { demandProtocolOf, type DemandHandle } from '../lib/protocol.js';
-import { optionalPositiveInteger, optionsObject, overflowPolicy } from '../lib/validate.js';
+import { optionalPositiveInteger, optionsObject } from '../lib/validate.js';
 import { boundedQueue, type BufferStats, type DropEvent } from './boundedBuffer.js';
 import { Monitor } from '../lib/monitor.js';
 
 const NAME = 'toAsyncIterable';
+const POLICIES: readonly unknown[] = ['drop-newest', 'drop-oldest', 'error'];
 
 export interface ToAsyncIterableOptions<T> {
   /**
@@ -49,8 +50,9 @@ export function toAsyncIterable<T>(
 ): AsyncIterableIterator<T> {
   const opts = optionsObject<ToAsyncIterableOptions<T>>(NAME, options, false);
   const capacity = optionalPositiveInteger(NAME, 'capacity', opts.capacity, 256);
-  const overflow = overflowPolicy(NAME, 'overflow', opts.overflow, 'error');
-  if (overflow === 'block') {
+  // Not the shared policy check: its message would offer 'block', which a loop cannot honour.
+  const overflow = opts.overflow ?? 'error';
+  if (!POLICIES.includes(overflow)) {
     throw optionTypeError(NAME, 'overflow', "'drop-newest', 'drop-oldest' or 'error'", overflow);
   }
   if (opts.onDrop !== undefined && typeof opts.onDrop !== 'function') {
@@ -70,12 +72,14 @@ export function toAsyncIterable<T>(
           monitor: opts.monitor,
           delayError: true,
         });
-  const protocol = demandProtocolOf(pullable);
-  if (protocol === undefined) throw new Error(`${NAME}: internal error, no handshake`);
+  const handshake = demandProtocolOf(pullable);
+  if (handshake === undefined) throw new Error(`${NAME}: internal error, no handshake`);
+  const protocol = handshake;
 
   type Pending = { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void };
   const waiting: Pending[] = [];
   let handle: DemandHandle | undefined;
+  let subscribed = false;
   let done = false;
   let failure: { err: unknown } | undefined;
 
@@ -83,32 +87,41 @@ export function toAsyncIterable<T>(
     for (const p of waiting.splice(0)) p.resolve({ value: undefined, done: true });
   }
 
+  function fail(err: unknown): void {
+    if (done) return;
+    done = true;
+    const h = handle;
+    handle = undefined;
+    h?.cancel();
+    const first = waiting.shift();
+    if (first === undefined) failure = { err };
+    else first.reject(err);
+    settleDone();
+  }
+
   function subscribe(): void {
-    protocol!.subscribe({
+    subscribed = true;
+    const h = protocol.subscribe({
       start(h) {
         handle = h;
       },
       next(value) {
         waiting.shift()?.resolve({ value, done: false });
       },
-      error(err) {
-        done = true;
-        handle = undefined;
-        const first = waiting.shift();
-        if (first === undefined) failure = { err };
-        else first.reject(err);
-        settleDone();
-      },
+      error: fail,
       complete() {
         done = true;
         handle = undefined;
         settleDone();
       },
     });
+    if (!done) handle ??= h;
   }
 
   function stop(): void {
     done = true;
+    // A failure nobody has read yet is moot once the loop has left.
+    failure = undefined;
     const h = handle;
     handle = undefined;
     h?.cancel();
@@ -125,7 +138,16 @@ export function toAsyncIterable<T>(
       if (done) return Promise.resolve({ value: undefined, done: true });
       return new Promise<IteratorResult<T>>((resolve, reject) => {
         waiting.push({ resolve, reject });
-        if (handle === undefined) subscribe();
+        if (!subscribed) {
+          try {
+            subscribe();
+          } catch (err) {
+            // A source that throws while subscribing fails this loop; the half-made subscription
+            // must not linger for a later next() to wait on forever.
+            fail(err);
+            return;
+          }
+        }
         // The subscription may have ended synchronously inside subscribe().
         if (!done) handle?.request(1);
       });

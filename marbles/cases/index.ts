@@ -1,6 +1,8 @@
 import { allCases, type CaseGroup } from '../case.js';
 import { batchFreshCases } from './batchFresh.js';
 import { boundedBufferCases } from './boundedBuffer.js';
+import { channelCases } from './channel.js';
+import { fromPullCases } from './fromPull.js';
 import { mergeWorkersCases } from './mergeWorkers.js';
 import { drainOnCompleteCases } from './drainOnComplete.js';
 import { failureModeGroups } from './failure-modes/index.js';
@@ -8,6 +10,8 @@ import { failureModeGroups } from './failure-modes/index.js';
 /** Every case file's group; add a new operator's cases here and they are tested and drawn. */
 export const caseGroups: readonly CaseGroup[] = [
   boundedBufferCases,
+  channelCases,
+  fromPullCases,
   mergeWorkersCases,
   drainOnCompleteCases,
   batchFreshCases,

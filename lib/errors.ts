@@ -16,8 +16,14 @@ export class OverflowError extends Error {
     readonly capacity: number,
     /** The policy in force (always `error` unless a custom limit raised it). */
     readonly policy: OverflowPolicy | 'max-pending-sends',
+    /** What the capacity counts, when it is not queued values (e.g. `'waiting senders'`, `'batches'`). */
+    unit?: string,
   ) {
-    super(`${operator}: queue overflow (capacity ${capacity}, overflow policy '${policy}')`);
+    super(
+      policy === 'max-pending-sends'
+        ? `${operator}: too many waiting senders (maxPendingSends ${capacity})`
+        : `${operator}: queue overflow (capacity ${capacity}${unit === undefined ? '' : ` ${unit}`}, overflow policy '${policy}')`,
+    );
   }
 }
 

@@ -154,8 +154,14 @@ function subscribeProducer<T>(
 
   downstream.start?.(handle);
   if (observer === undefined) return handle; // cancelled or failed inside start
-  producer = start(sink);
-  if (observer !== undefined) producer.connect?.();
+  try {
+    producer = start(sink);
+    if (observer !== undefined) producer.connect?.();
+  } catch (err) {
+    // Reactive Streams 2.13: a failure while starting is signalled, never thrown at the consumer.
+    finish()?.error(err);
+    return handle;
+  }
   if (observer === undefined) {
     // The producer ended, or was cancelled, during start or connect; release it now.
     release(pendingCancellation);

@@ -333,7 +333,7 @@ function startBatcher<T>(source: Observable<T>, config: BatchConfig, sink: Produ
       default:
         discarded++;
         valuesLost += batch.length;
-        sink.error(new OverflowError(NAME, maxPending, 'error'));
+        sink.error(new OverflowError(NAME, maxPending, 'error', 'batches'));
     }
   }
 

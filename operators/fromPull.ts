@@ -18,16 +18,28 @@ const NAME = 'fromPull';
  *
  * An async generator cannot be interrupted: if it is awaiting when the subscriber unsubscribes,
  * its `finally` runs once that await settles. A `readline` interface's iterator does not close
- * the interface or its input when returned; destroy the input stream yourself (see the example).
+ * the interface or its input when returned; destroy the input stream in a generator's `finally`
+ * (see the example), not with `finalize`: a native operator between fromPull and the next
+ * library stage drops the handshake, and the reader would be read at full speed again.
+ *
+ * An array completes as soon as its last element is emitted; any other iterator completes when
+ * it says so, which takes one more request (a pool whose slots are all busy asks only when one
+ * frees up).
  *
  * Failure modes guarded against: an unbounded queue in front of a slow consumer (PP-04): the
  * reader is paused instead; a cancelled pipeline leaving a live producer (ML-10).
  *
  * ## Example
  * ```ts
- * const input = createReadStream(path);
- * const lines = fromPull(readline.createInterface({ input })).pipe(finalize(() => input.destroy()));
- * lines.pipe(mergeWorkers(parseAndStore, { concurrency: 4 })).subscribe();
+ * async function* lines(path: string) {
+ *   const input = createReadStream(path);
+ *   try {
+ *     yield* readline.createInterface({ input, crlfDelay: Infinity });
+ *   } finally {
+ *     input.destroy();
+ *   }
+ * }
+ * fromPull(lines(path)).pipe(mergeWorkers(parseAndStore, { concurrency: 4 })).subscribe();
  * ```
  *
  * @see {@link channel}, {@link toAsyncIterable}
@@ -44,6 +56,10 @@ export function fromPull<T>(input: Iterable<T> | AsyncIterable<T>): DemandObserv
     const open = isWebStream<T>(input) ? () => readerIterator(input) : () => asyncFactory.call(input);
     const destroy = nodeStreamDestroyer(input);
     return demandSource<T>(NAME, (sink) => opened(open, sink, (iterator) => pullAsync(iterator, sink, destroy)));
+  }
+  if (Array.isArray(input)) {
+    const array = input as readonly T[];
+    return demandSource<T>(NAME, (sink) => pullArray(array, sink));
   }
   if (typeof syncFactory === 'function') {
     const open = (): Iterator<T> => syncFactory.call(input);
@@ -229,3 +245,17 @@ function reportLate(err: unknown): void {
 }
 
 function noop(): void {}
+
+/** An array's length is known, so it completes with its last element instead of one pull later. */
+function pullArray<T>(array: readonly T[], sink: ProducerSink<T>): Producer {
+  let index = 0;
+  return {
+    pump() {
+      while (sink.demand > 0 && index < array.length) sink.next(array[index++] as T);
+      if (index >= array.length && !sink.closed) sink.complete();
+    },
+    teardown() {
+      index = array.length;
+    },
+  };
+}

@@ -64,12 +64,18 @@ describe('demand handshake', () => {
   });
 
   it('delivers completion with zero outstanding demand', () => {
+    // An array knows its end: completion follows the last element with no demand left.
     const p = probe(fromPull([1, 2]));
     p.request(2);
     expect(p.values).toEqual([1, 2]);
-    expect(p.completions).toBe(0); // the iterator has not said done yet, and nothing more was asked
-    p.request(1);
     expect(p.completions).toBe(1);
+    // A generator says it is done only when asked once more; the completion needs no value.
+    const g = probe(fromPull(countingIterable(2).iterable));
+    g.request(2);
+    expect(g.completions).toBe(0);
+    g.request(1);
+    expect(g.values).toEqual([0, 1]);
+    expect(g.completions).toBe(1);
     const empty = probe(fromPull([]));
     empty.request(1);
     expect(empty.completions).toBe(1);

@@ -117,7 +117,11 @@ export const batchFreshCases = defineCases('batchFresh', [
       ({ scheduler, context }) =>
       (source$) =>
         source$.pipe(batchFresh<string>({ size: 2, monitor: context.monitor }), pullEvery(5, scheduler)),
-    expected: { marbles: '-x---#', values: { x: ['a', 'b'] }, error: new OverflowError('batchFresh', 1, 'error') },
+    expected: {
+      marbles: '-x---#',
+      values: { x: ['a', 'b'] },
+      error: new OverflowError('batchFresh', 1, 'error', 'batches'),
+    },
     subscriptions: { source: '^----!' },
     verify: ({ context, expect }) => {
       expect(context.monitor.snapshot()).toMatchObject({ emitted: 1, discarded: 2, valuesLost: 4, dropped: 0 });

@@ -1,0 +1,1003 @@
+/**
+ * Every public function with every invalid input we could think of, as a table. Each row either
+ * expects a clear error that names the operator and the parameter (the message is asserted), or
+ * handling as documented (asserted). Rows with `bug` describe what the library should do and does
+ * not yet: bad-input.test.ts runs them as `it.fails`.
+ *
+ * A `bug` row's `run` is the minimal repro of that bug: run it as a plain `it` to see the failure.
+ * No vitest here (node:assert only), so that the docs can import the table and count it.
+ */
+import assert from 'node:assert/strict';
+import { EMPTY, Observable, Subject, config, from, of, throwError, type OperatorFunction } from 'rxjs';
+import {
+  ClosedError,
+  OverflowError,
+  ProtocolError,
+  batchFresh,
+  boundedBuffer,
+  bufferMonitor,
+  channel,
+  drainOnComplete,
+  fromPull,
+  isDemandAware,
+  mergeWorkers,
+  orderedMerge,
+  toAsyncIterable,
+  workerMonitor,
+  type DemandHandle,
+  type DemandObserver,
+} from '../../index.js';
+import { PROTOCOL_VERSION, demandProtocolOf, toDemandObservable } from '../../lib/protocol.js';
+
+export interface BadInput {
+  /** The public function tried. */
+  readonly fn: string;
+  /** What is wrong with the input. */
+  readonly input: string;
+  /** Set when the library does not do this yet: the bug, in one line (the row runs as it.fails). */
+  readonly bug?: string;
+  /** Throws (or rejects) when the library does not handle the input as it should. */
+  readonly run: () => void | Promise<void>;
+}
+
+// ---- assertions ----------------------------------------------------------------------------------
+
+type ErrorClass = new (...args: never[]) => Error;
+
+function throwsNamed(call: () => unknown, type: ErrorClass, message: RegExp): void {
+  assert.throws(call, (err: unknown) => {
+    assert.ok(err instanceof type, `expected a ${type.name}, got ${String(err)}`);
+    assert.match(err.message, message);
+    return true;
+  });
+}
+
+/** Lets promise chains run: a few macrotask turns, no timers. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 4; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** A source that records whether its subscription was released. */
+function tracked<T>(source: Observable<T>): { source: Observable<T>; open: () => number } {
+  let open = 0;
+  return {
+    source: new Observable<T>((subscriber) => {
+      open++;
+      const subscription = source.subscribe(subscriber);
+      return () => {
+        open--;
+        subscription.unsubscribe();
+      };
+    }),
+    open: () => open,
+  };
+}
+
+/** Subscribes, lets it run, and checks it errored with a matching error and released its source. */
+async function streamFails(
+  make: (source: Observable<number>) => Observable<unknown>,
+  type: ErrorClass | undefined,
+  message: RegExp | Error,
+  input: Observable<number> = of(1, 2, 3),
+): Promise<void> {
+  const src = tracked(input);
+  let error: unknown;
+  let completed = false;
+  const subscription = make(src.source).subscribe({
+    error: (err: unknown) => (error = err),
+    complete: () => (completed = true),
+  });
+  await settle();
+  assert.equal(completed, false, 'the stream completed instead of failing');
+  if (message instanceof Error) assert.equal(error, message);
+  else {
+    assert.ok(type !== undefined && error instanceof type, `expected a ${type?.name}, got ${String(error)}`);
+    assert.match(error.message, message);
+  }
+  assert.equal(subscription.closed, true, 'the subscription is still open');
+  assert.equal(src.open(), 0, 'the source is still subscribed');
+}
+
+/** Asserts that `make(v)` throws a TypeError/RangeError for each value, naming operator and parameter. */
+function optionRows(
+  fn: string,
+  parameter: string,
+  make: (value: unknown) => unknown,
+  rows: readonly [value: unknown, type: ErrorClass, label?: string][],
+  message?: RegExp,
+): BadInput[] {
+  return rows.map(([value, type, label]) => ({
+    fn,
+    input: `${parameter}: ${label ?? describe(value)}`,
+    run: () => throwsNamed(() => make(value), type, message ?? new RegExp(`${fn}: '${escape(parameter)}' must be`)),
+  }));
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return String(value);
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The common bad values of a positive-integer option (missing when required). */
+function positiveIntegerRows(required: boolean): [unknown, ErrorClass, string?][] {
+  return [
+    ...(required ? [[undefined, TypeError, 'missing'] as [unknown, ErrorClass, string]] : []),
+    [0, RangeError],
+    [-1, RangeError],
+    [1.5, RangeError],
+    [NaN, RangeError],
+    [Infinity, RangeError],
+    ['4', TypeError],
+    [null, TypeError],
+  ];
+}
+
+const OPTIONS_OBJECT: [unknown, ErrorClass, string?][] = [
+  [undefined, TypeError, 'missing'],
+  [null, TypeError],
+  [42, TypeError],
+  ['fast', TypeError],
+  [[], TypeError],
+];
+
+/** A hand-written demand-aware publisher that does what it is told, rule-abiding or not. */
+function rogue(): {
+  source: Observable<number>;
+  observer: () => DemandObserver<number>;
+  requested: () => number;
+} {
+  let observer: DemandObserver<number> | undefined;
+  let requested = 0;
+  return {
+    source: toDemandObservable<number>({
+      version: PROTOCOL_VERSION,
+      subscribe(o) {
+        observer = o;
+        const handle: DemandHandle = { request: (n) => void (requested += n), cancel: () => undefined };
+        o.start?.(handle);
+        return handle;
+      },
+    }),
+    observer: () => observer!,
+    requested: () => requested,
+  };
+}
+
+/** Subscribes through the handshake with a fixed demand; collects what arrives. */
+function pull(
+  source: Observable<unknown>,
+  demand: number,
+): { values: unknown[]; errors: unknown[]; completions: () => number } {
+  const values: unknown[] = [];
+  const errors: unknown[] = [];
+  let completions = 0;
+  demandProtocolOf(source)!.subscribe({
+    start: (h) => {
+      if (demand > 0) h.request(demand);
+    },
+    next: (v) => values.push(v),
+    error: (e) => errors.push(e),
+    complete: () => completions++,
+  });
+  return { values, errors, completions: () => completions };
+}
+
+const work = (v: number) => of(v);
+
+// ---- the table -------------------------------------------------------------------------------------
+
+const poolRows = (fn: 'mergeWorkers' | 'orderedMerge'): BadInput[] => {
+  const op = fn === 'mergeWorkers' ? mergeWorkers : orderedMerge;
+  const withOption = (name: string) => (value: unknown) => op(work, { concurrency: 2, [name]: value });
+  const withRetry = (name: string) => (value: unknown) =>
+    op(work, { concurrency: 2, retry: { count: 1, [name]: value } });
+  return [
+    ...optionRows(fn, 'work', (value) => op(value as never, { concurrency: 1 }), [
+      [undefined, TypeError, 'missing'],
+      [42, TypeError],
+      ['run', TypeError],
+    ]),
+    ...optionRows(fn, 'options', (value) => op(work, value as never), OPTIONS_OBJECT),
+    ...optionRows(fn, 'concurrency', (value) => op(work, { concurrency: value as never }), positiveIntegerRows(true)),
+    ...optionRows(fn, 'errors', withOption('errors'), [
+      ['ignore', TypeError],
+      [42, TypeError],
+    ]),
+    ...optionRows(fn, 'overflow', withOption('overflow'), [
+      ['block', TypeError],
+      ['drop', TypeError],
+      [42, TypeError],
+    ]),
+    ...optionRows(
+      fn,
+      'capacity',
+      withOption('capacity'),
+      positiveIntegerRows(false).filter(([v]) => v !== null),
+    ),
+    ...optionRows(fn, 'retry', withOption('retry'), [
+      [42, TypeError],
+      ['twice', TypeError],
+      [null, TypeError],
+    ]),
+    ...optionRows(fn, 'retry.count', (value) => op(work, { concurrency: 1, retry: { count: value as never } }), [
+      [undefined, RangeError, 'missing'],
+      [0, RangeError],
+      [1.5, RangeError],
+      [Infinity, RangeError],
+      ['1', RangeError],
+    ]),
+    ...optionRows(fn, 'retry.delay', withRetry('delay'), [
+      [-1, RangeError],
+      [NaN, RangeError],
+      [Infinity, RangeError],
+      ['10', RangeError],
+    ]),
+    ...optionRows(fn, 'retry.maxDelay', withRetry('maxDelay'), [
+      [-1, RangeError],
+      [Infinity, RangeError],
+    ]),
+    ...optionRows(fn, 'retry.jitter', withRetry('jitter'), [
+      [2, RangeError],
+      [-0.5, RangeError],
+      [NaN, RangeError],
+    ]),
+    ...optionRows(fn, 'retry.random', withRetry('random'), [[0.5, TypeError]]),
+    ...optionRows(fn, 'retry.shouldRetry', withRetry('shouldRetry'), [[true, TypeError]]),
+    ...optionRows(fn, 'onError', withOption('onError'), [['log', TypeError]]),
+    ...optionRows(fn, 'onDrop', withOption('onDrop'), [[42, TypeError]]),
+    ...optionRows(fn, 'scheduler', withOption('scheduler'), [
+      [{}, TypeError],
+      [42, TypeError],
+    ]),
+    ...optionRows(fn, 'monitor', withOption('monitor'), [
+      [{}, TypeError],
+      [{ snapshot: () => ({}) }, TypeError, 'a look-alike object'],
+    ]),
+    {
+      fn,
+      input: 'concurrency: an Observable that emits NaN',
+      run: () =>
+        streamFails(
+          (s) => s.pipe(op(work, { concurrency: of(NaN) })),
+          RangeError,
+          new RegExp(`${fn}: 'concurrency' must be an Observable of numbers, got NaN`),
+        ),
+    },
+    {
+      fn,
+      input: 'concurrency: an Observable that emits a string',
+      run: () =>
+        streamFails(
+          (s) => s.pipe(op(work, { concurrency: of('4') as unknown as Observable<number> })),
+          RangeError,
+          new RegExp(`${fn}: 'concurrency' must be an Observable of numbers, got "4"`),
+        ),
+    },
+    {
+      fn,
+      input: 'concurrency: an Observable that completes without a value',
+      run: () =>
+        streamFails(
+          (s) => s.pipe(op(work, { concurrency: EMPTY })),
+          RangeError,
+          new RegExp(`${fn}: 'concurrency' must be an Observable that emits a number`),
+        ),
+    },
+    {
+      fn,
+      input: 'concurrency: an Observable that emits 0 and -3 (documented: floored at 1)',
+      run: async () => {
+        let active = 0;
+        let max = 0;
+        const got: number[] = [];
+        from([1, 2, 3])
+          .pipe(
+            op(
+              async (v: number) => {
+                max = Math.max(max, ++active);
+                await Promise.resolve();
+                active--;
+                return v;
+              },
+              { concurrency: of(0, -3) },
+            ),
+          )
+          .subscribe((v) => got.push(v));
+        await settle();
+        assert.deepEqual([...got].sort(), [1, 2, 3]);
+        assert.equal(max, 1);
+      },
+    },
+    {
+      fn,
+      input: 'concurrency: an Observable that emits Infinity',
+      bug: `${fn} accepts Infinity from a concurrency Observable and runs without any bound, although concurrency: Infinity is refused`,
+      run: () =>
+        streamFails(
+          (s) => s.pipe(op(work, { concurrency: of(Infinity) })),
+          RangeError,
+          new RegExp(`${fn}: 'concurrency'`),
+        ),
+    },
+    ...[42, undefined, null, { then: 1 }].map((returned): BadInput => ({
+      fn,
+      input: `a worker that returns ${describe(returned)} (not an ObservableInput)`,
+      run: () =>
+        streamFails(
+          (s) => s.pipe(op(() => returned as never, { concurrency: 1 })),
+          TypeError,
+          new RegExp(`${fn}: 'work' must be a function returning an ObservableInput.*value #0`),
+        ),
+    })),
+    {
+      fn,
+      input: 'a worker that throws synchronously (fail-fast: the stream fails with it)',
+      run: () => {
+        const boom = new Error('sync throw');
+        return streamFails(
+          (s) =>
+            s.pipe(
+              op(
+                () => {
+                  throw boom;
+                },
+                { concurrency: 1 },
+              ),
+            ),
+          undefined,
+          boom,
+        );
+      },
+    },
+    {
+      fn,
+      input: "a worker that throws synchronously (errors: 'continue': reported to onError, the pool goes on)",
+      run: async () => {
+        const reported: unknown[] = [];
+        const got: number[] = [];
+        let completed = false;
+        from([1, 2, 3])
+          .pipe(
+            op(
+              (v: number) => {
+                if (v === 2) throw new Error('two');
+                return of(v);
+              },
+              { concurrency: 1, errors: 'continue', onError: (_e, v) => reported.push(v) },
+            ),
+          )
+          .subscribe({ next: (v) => got.push(v), complete: () => (completed = true) });
+        await settle();
+        assert.deepEqual(got, [1, 3]);
+        assert.deepEqual(reported, [2]);
+        assert.equal(completed, true);
+      },
+    },
+    {
+      fn,
+      input: 'an onError callback that throws (the stream fails with what it threw)',
+      run: () => {
+        const thrown = new Error('onError threw');
+        return streamFails(
+          (s) =>
+            s.pipe(
+              op(() => throwError(() => new Error('work failed')), {
+                concurrency: 1,
+                errors: 'continue',
+                onError: () => {
+                  throw thrown;
+                },
+              }),
+            ),
+          undefined,
+          thrown,
+        );
+      },
+    },
+    {
+      fn,
+      input: 'a retry.shouldRetry callback that throws',
+      bug: `${fn} swallows an exception thrown by retry.shouldRetry (treated as "do not retry"); onError and onDrop fail the stream with what they threw`,
+      run: () => {
+        const thrown = new Error('shouldRetry threw');
+        return streamFails(
+          (s) =>
+            s.pipe(
+              op(() => throwError(() => new Error('work failed')), {
+                concurrency: 1,
+                retry: {
+                  count: 2,
+                  delay: 0,
+                  shouldRetry: () => {
+                    throw thrown;
+                  },
+                },
+              }),
+            ),
+          undefined,
+          thrown,
+        );
+      },
+    },
+    {
+      fn,
+      input: 'a demand-aware source that sends values nobody requested',
+      bug: `${fn} queues values its pausable source sent without a request, without bound (boundedBuffer 'block' fails with an OverflowError instead)`,
+      run: () => {
+        const up = rogue();
+        const monitor = workerMonitor();
+        const p = pull(up.source.pipe(op(work, { concurrency: 2, monitor })), 1);
+        for (let i = 0; i < 100; i++) up.observer().next(i);
+        assert.ok(monitor.snapshot().queued <= 2, `queued ${monitor.snapshot().queued} unrequested values`);
+        assert.equal(p.errors.length + p.values.length > 0, true);
+      },
+    },
+  ];
+};
+
+export const BAD_INPUTS: readonly BadInput[] = [
+  // ---- boundedBuffer ----
+  ...optionRows('boundedBuffer', 'options', (value) => boundedBuffer(value as never), OPTIONS_OBJECT),
+  ...optionRows(
+    'boundedBuffer',
+    'capacity',
+    (value) => boundedBuffer({ capacity: value as never, overflow: 'error' }),
+    positiveIntegerRows(true),
+  ),
+  ...optionRows('boundedBuffer', 'overflow', (value) => boundedBuffer({ capacity: 1, overflow: value as never }), [
+    [undefined, TypeError, 'missing'],
+    ['drop', TypeError],
+    ['DROP-NEWEST', TypeError],
+    [42, TypeError],
+    [null, TypeError],
+  ]),
+  ...optionRows(
+    'boundedBuffer',
+    'onDrop',
+    (value) => boundedBuffer({ capacity: 1, overflow: 'drop-newest', onDrop: value as never }),
+    [
+      ['log', TypeError],
+      [42, TypeError],
+    ],
+  ),
+  ...optionRows(
+    'boundedBuffer',
+    'monitor',
+    (value) => boundedBuffer({ capacity: 1, overflow: 'error', monitor: value as never }),
+    [
+      [{}, TypeError],
+      ['monitor', TypeError],
+    ],
+  ),
+  {
+    fn: 'boundedBuffer',
+    input: 'delayError: "yes" (not a boolean)',
+    bug: "boundedBuffer ignores a non-boolean delayError (anything but true means false); batchFresh refuses a non-boolean 'freeze'",
+    run: () =>
+      throwsNamed(
+        () => boundedBuffer({ capacity: 1, overflow: 'error', delayError: 'yes' as never }),
+        TypeError,
+        /boundedBuffer: 'delayError' must be/,
+      ),
+  },
+  {
+    fn: 'boundedBuffer',
+    input: "overflow 'block' over a plain Observable (documented: TypeError that names the fix)",
+    run: () =>
+      streamFails(
+        (s) => s.pipe(boundedBuffer({ capacity: 2, overflow: 'block' })),
+        TypeError,
+        /boundedBuffer: overflow 'block' needs a source that can be paused .*choose 'drop-newest', 'drop-oldest' or 'error'/,
+      ),
+  },
+  {
+    fn: 'boundedBuffer',
+    input: 'an onDrop callback that throws (documented: the stream fails with what it threw)',
+    run: async () => {
+      const thrown = new Error('onDrop threw');
+      const p = pull(
+        from([1, 2, 3]).pipe(
+          boundedBuffer({
+            capacity: 1,
+            overflow: 'drop-newest',
+            onDrop: () => {
+              throw thrown;
+            },
+          }),
+        ),
+        0,
+      );
+      await settle();
+      assert.deepEqual(p.errors, [thrown]);
+    },
+  },
+  {
+    fn: 'boundedBuffer',
+    input: "a demand-aware source that sends more than 'block' asked for (documented: OverflowError)",
+    run: () => {
+      const up = rogue();
+      const p = pull(up.source.pipe(boundedBuffer({ capacity: 2, overflow: 'block' })), 0);
+      for (let i = 0; i < 5; i++) up.observer().next(i);
+      assert.equal(p.errors.length, 1);
+      assert.ok(p.errors[0] instanceof OverflowError);
+      assert.match(
+        (p.errors[0] as Error).message,
+        /boundedBuffer: queue overflow \(capacity 2, overflow policy 'block'\)/,
+      );
+    },
+  },
+
+  // ---- channel ----
+  ...optionRows('channel', 'options', (value) => channel(value as never), OPTIONS_OBJECT),
+  ...optionRows('channel', 'capacity', (value) => channel({ capacity: value as never }), positiveIntegerRows(true)),
+  ...optionRows(
+    'channel',
+    'maxPendingSends',
+    (value) => channel({ capacity: 1, maxPendingSends: value as never }),
+    positiveIntegerRows(false).filter(([v]) => v !== null),
+  ),
+  {
+    fn: 'channel.send',
+    input: 'signal: "abort" (not an AbortSignal)',
+    bug: "channel.send does not check 'signal': on a full channel it rejects with a bare 'signal.addEventListener is not a function'",
+    run: async () => {
+      const ch = channel<number>({ capacity: 1 });
+      ch.trySend(0);
+      await assert.rejects(ch.send(1, { signal: 'abort' as never }), /channel: 'signal' must be an AbortSignal/);
+    },
+  },
+  {
+    fn: 'channel.send',
+    input: 'a send after close (documented: rejects with ClosedError)',
+    run: async () => {
+      const ch = channel<number>({ capacity: 1 });
+      ch.close();
+      await assert.rejects(
+        ch.send(1),
+        (err: unknown) => err instanceof ClosedError && /channel: closed/.test(err.message),
+      );
+    },
+  },
+  {
+    fn: 'channel.send',
+    input: 'one send more than maxPendingSends (documented: rejects with OverflowError)',
+    run: async () => {
+      const ch = channel<number>({ capacity: 1, maxPendingSends: 1 });
+      ch.trySend(0);
+      const waiting = ch.send(1);
+      await assert.rejects(
+        ch.send(2),
+        (err: unknown) => err instanceof OverflowError && /maxPendingSends 1/.test(err.message),
+      );
+      ch.close();
+      await assert.rejects(waiting, ClosedError);
+    },
+  },
+  {
+    fn: 'channel.send',
+    input: "an already aborted signal (documented: rejects with the signal's reason)",
+    run: async () => {
+      const reason = new Error('aborted before sending');
+      await assert.rejects(
+        channel<number>({ capacity: 1 }).send(1, { signal: AbortSignal.abort(reason) }),
+        (err: unknown) => err === reason,
+      );
+    },
+  },
+  {
+    fn: 'channel.trySend',
+    input: 'a trySend after close (documented: false)',
+    run: () => {
+      const ch = channel<number>({ capacity: 1 });
+      ch.close();
+      assert.equal(ch.trySend(1), false);
+      assert.equal(ch.size, 0);
+    },
+  },
+
+  // ---- fromPull ----
+  ...optionRows('fromPull', 'input', (value) => fromPull(value as never), [
+    [undefined, TypeError, 'missing'],
+    [null, TypeError],
+    [42, TypeError],
+    [true, TypeError],
+    [{}, TypeError, 'an object that is not iterable'],
+    [() => [1], TypeError],
+  ]),
+  {
+    fn: 'fromPull',
+    input: 'an iterable whose [Symbol.iterator]() throws (documented: the stream fails with it)',
+    run: () => {
+      const boom = new Error('iterator threw');
+      return streamFails(
+        () =>
+          fromPull({
+            [Symbol.iterator]() {
+              throw boom;
+            },
+          }),
+        undefined,
+        boom,
+      );
+    },
+  },
+  {
+    fn: 'fromPull',
+    input: 'an iterator whose next() returns 42 (not an iterator result)',
+    run: () =>
+      streamFails(
+        () => fromPull({ [Symbol.iterator]: () => ({ next: () => 42 as never }) }),
+        TypeError,
+        /fromPull: the iterator's next\(\) returned 42, not an iterator result object/,
+      ),
+  },
+  {
+    fn: 'fromPull',
+    input: 'an async iterator whose next() resolves to null',
+    run: () =>
+      streamFails(
+        () => fromPull({ [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve(null as never) }) }),
+        TypeError,
+        /fromPull: the iterator's next\(\) returned null/,
+      ),
+  },
+  {
+    fn: 'fromPull',
+    input: 'an async iterator whose next() rejects (documented: the stream fails with it)',
+    run: () => {
+      const boom = new Error('read failed');
+      return streamFails(
+        () => fromPull({ [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(boom) }) }),
+        undefined,
+        boom,
+      );
+    },
+  },
+
+  // ---- toAsyncIterable ----
+  {
+    fn: 'toAsyncIterable',
+    input: 'source: missing',
+    bug: "toAsyncIterable does not check 'source': undefined fails with a bare 'Cannot read properties of undefined'",
+    run: () => throwsNamed(() => toAsyncIterable(undefined as never), TypeError, /toAsyncIterable: 'source' must be/),
+  },
+  {
+    fn: 'toAsyncIterable',
+    input: 'source: 42',
+    bug: "toAsyncIterable accepts 42 as a source and fails at the first next() with a bare 'source.pipe is not a function'",
+    run: () => throwsNamed(() => toAsyncIterable(42 as never), TypeError, /toAsyncIterable: 'source' must be/),
+  },
+  ...optionRows(
+    'toAsyncIterable',
+    'options',
+    (value) => toAsyncIterable(of(1), value as never),
+    OPTIONS_OBJECT.filter(([v]) => v !== undefined),
+  ),
+  ...optionRows(
+    'toAsyncIterable',
+    'capacity',
+    (value) => toAsyncIterable(of(1), { capacity: value as never }),
+    positiveIntegerRows(false).filter(([v]) => v !== null),
+  ),
+  ...optionRows('toAsyncIterable', 'overflow', (value) => toAsyncIterable(of(1), { overflow: value as never }), [
+    ['block', TypeError],
+    ['drop', TypeError],
+    [42, TypeError],
+  ]),
+  ...optionRows('toAsyncIterable', 'onDrop', (value) => toAsyncIterable(of(1), { onDrop: value as never }), [
+    ['log', TypeError],
+  ]),
+  ...optionRows('toAsyncIterable', 'monitor', (value) => toAsyncIterable(of(1), { monitor: value as never }), [
+    [{}, TypeError],
+  ]),
+
+  // ---- mergeWorkers, orderedMerge ----
+  ...poolRows('mergeWorkers'),
+  ...poolRows('orderedMerge'),
+  ...optionRows('orderedMerge', 'window', (value) => orderedMerge(work, { concurrency: 2, window: value as never }), [
+    ...positiveIntegerRows(false).filter(([v]) => v !== null),
+    [1, RangeError, '1 (less than concurrency 2)'],
+  ]),
+
+  // ---- batchFresh ----
+  ...optionRows('batchFresh', 'options', (value) => batchFresh(value as never), OPTIONS_OBJECT),
+  {
+    fn: 'batchFresh',
+    input: 'neither size nor maxWait',
+    run: () =>
+      throwsNamed(() => batchFresh({}), TypeError, /batchFresh: 'size' or 'maxWait' is required .*got neither/),
+  },
+  ...optionRows(
+    'batchFresh',
+    'size',
+    (value) => batchFresh({ size: value as never }),
+    positiveIntegerRows(false).filter(([v]) => v !== null),
+  ),
+  ...optionRows('batchFresh', 'maxWait', (value) => batchFresh({ maxWait: value as never }), [
+    [0, RangeError],
+    [-1, RangeError],
+    [NaN, RangeError],
+    [Infinity, RangeError],
+    ['5', TypeError],
+  ]),
+  ...optionRows('batchFresh', 'scheduler', (value) => batchFresh({ size: 1, scheduler: value as never }), [
+    [{}, TypeError],
+    [42, TypeError],
+    [null, TypeError],
+  ]),
+  ...optionRows('batchFresh', 'onError', (value) => batchFresh({ size: 1, onError: value as never }), [
+    ['retry', TypeError],
+  ]),
+  ...optionRows('batchFresh', 'freeze', (value) => batchFresh({ size: 1, freeze: value as never }), [
+    ['yes', TypeError],
+    [1, TypeError],
+  ]),
+  ...optionRows(
+    'batchFresh',
+    'maxPending',
+    (value) => batchFresh({ size: 1, maxPending: value as never }),
+    positiveIntegerRows(false).filter(([v]) => v !== null),
+  ),
+  ...optionRows('batchFresh', 'overflow', (value) => batchFresh({ size: 1, overflow: value as never }), [
+    ['block', TypeError],
+    ['drop', TypeError],
+  ]),
+  ...optionRows('batchFresh', 'monitor', (value) => batchFresh({ size: 1, monitor: value as never }), [
+    [{}, TypeError],
+    [{ snapshot: () => ({}), changes: bufferMonitor().changes }, TypeError, 'a look-alike object'],
+  ]),
+  {
+    fn: 'batchFresh',
+    input: 'a consumer that mutates a frozen batch (documented: TypeError in strict code)',
+    run: () => {
+      let caught: unknown;
+      of(1, 2)
+        .pipe(batchFresh<number>({ size: 2, freeze: true }))
+        .subscribe((batch) => {
+          try {
+            batch.push(3);
+          } catch (err) {
+            caught = err;
+          }
+        });
+      assert.ok(caught instanceof TypeError);
+    },
+  },
+  {
+    fn: 'batchFresh',
+    input: 'a demand-aware source that sends values nobody requested (an OverflowError, not a silent drop)',
+    run: () => {
+      const up = rogue();
+      const p = pull(up.source.pipe(batchFresh<number>({ size: 1 })), 0);
+      for (let i = 0; i < 5; i++) up.observer().next(i);
+      assert.equal(p.errors.length, 1);
+      assert.ok(p.errors[0] instanceof OverflowError);
+      assert.match((p.errors[0] as Error).message, /^batchFresh: /);
+    },
+  },
+
+  // ---- drainOnComplete ----
+  ...optionRows('drainOnComplete', 'segment', (value) => drainOnComplete(value as never, { deadline: 1 }), [
+    [undefined, TypeError, 'missing'],
+    [42, TypeError],
+    [of(1), TypeError, 'an Observable instead of an OperatorFunction'],
+  ]),
+  ...optionRows(
+    'drainOnComplete',
+    'options',
+    (value) => drainOnComplete((s: Observable<number>) => s, value as never),
+    OPTIONS_OBJECT,
+  ),
+  ...optionRows(
+    'drainOnComplete',
+    'deadline',
+    (value) => drainOnComplete((s: Observable<number>) => s, { deadline: value as never }),
+    [
+      [undefined, TypeError, 'missing'],
+      ['5', TypeError],
+      [-1, RangeError],
+      [NaN, RangeError],
+      [null, TypeError],
+    ],
+  ),
+  ...optionRows(
+    'drainOnComplete',
+    'stop',
+    (value) => drainOnComplete((s: Observable<number>) => s, { deadline: 1, stop: value as never }),
+    [
+      [5, TypeError],
+      ['SIGTERM', TypeError],
+      [{}, TypeError],
+    ],
+  ),
+  ...optionRows(
+    'drainOnComplete',
+    'onReport',
+    (value) => drainOnComplete((s: Observable<number>) => s, { deadline: 1, onReport: value as never }),
+    [['log', TypeError]],
+  ),
+  ...optionRows(
+    'drainOnComplete',
+    'scheduler',
+    (value) => drainOnComplete((s: Observable<number>) => s, { deadline: 1, scheduler: value as never }),
+    [
+      [{}, TypeError],
+      [42, TypeError],
+    ],
+  ),
+  {
+    fn: 'drainOnComplete',
+    input: 'deadlineError: "yes" (not a boolean)',
+    bug: 'drainOnComplete ignores a non-boolean deadlineError (anything but true means false)',
+    run: () =>
+      throwsNamed(
+        () => drainOnComplete((s: Observable<number>) => s, { deadline: 1, deadlineError: 'yes' as never }),
+        TypeError,
+        /drainOnComplete: 'deadlineError' must be/,
+      ),
+  },
+  {
+    fn: 'drainOnComplete',
+    input: 'a segment that returns 42 instead of an Observable',
+    bug: "drainOnComplete does not check what the segment returns: the stream fails with a bare 'source.pipe is not a function'",
+    run: () =>
+      streamFails(
+        (s) => s.pipe(drainOnComplete((() => 42) as never, { deadline: 1 })),
+        TypeError,
+        /drainOnComplete: 'segment'/,
+      ),
+  },
+  {
+    fn: 'drainOnComplete',
+    input: 'a segment that throws when applied (the stream fails with it)',
+    run: () => {
+      const boom = new Error('segment threw');
+      const segment: OperatorFunction<number, number> = () => {
+        throw boom;
+      };
+      return streamFails((s) => s.pipe(drainOnComplete(segment, { deadline: 1 })), undefined, boom);
+    },
+  },
+  {
+    fn: 'drainOnComplete',
+    input: 'an onReport callback that throws',
+    bug: 'drainOnComplete: an onReport that throws leaves the output open for ever (no complete, no error) and its error vanishes',
+    run: async () => {
+      const thrown = new Error('onReport threw');
+      const unhandled: unknown[] = [];
+      const previous = config.onUnhandledError;
+      config.onUnhandledError = (err) => unhandled.push(err);
+      let ended = false;
+      let error: unknown;
+      const subscription = of(1)
+        .pipe(
+          drainOnComplete((s: Observable<number>) => s, {
+            deadline: 1,
+            onReport: () => {
+              throw thrown;
+            },
+          }),
+        )
+        .subscribe({
+          error: (err: unknown) => {
+            ended = true;
+            error = err;
+          },
+          complete: () => (ended = true),
+        });
+      try {
+        await settle();
+      } finally {
+        config.onUnhandledError = previous;
+      }
+      // Either delivered as the stream's error or reported as unhandled: not lost, not hanging.
+      assert.equal(ended, true, 'the output never ended');
+      assert.ok(error === thrown || unhandled.includes(thrown), 'the error thrown by onReport vanished');
+      assert.equal(subscription.closed, true);
+    },
+  },
+  {
+    fn: 'drainOnComplete',
+    input: 'a demand-aware source that sends values nobody requested (ProtocolError citing rule 1.1)',
+    run: () => {
+      const up = rogue();
+      const p = pull(up.source.pipe(drainOnComplete((s: Observable<number>) => s, { deadline: Infinity })), 1);
+      for (let i = 0; i < 3; i++) up.observer().next(i);
+      assert.deepEqual(p.values, [0]);
+      assert.equal(p.errors.length, 1);
+      assert.ok(p.errors[0] instanceof ProtocolError);
+      assert.match((p.errors[0] as Error).message, /^drainOnComplete: .*rule 1\.1/);
+    },
+  },
+
+  // ---- isDemandAware ----
+  ...[42, 'stream', {}].map((value): BadInput => ({
+    fn: 'isDemandAware',
+    input: describe(value),
+    run: () => assert.equal(isDemandAware(value as never), false),
+  })),
+  ...[null, undefined].map((value): BadInput => ({
+    fn: 'isDemandAware',
+    input: String(value),
+    bug: `isDemandAware(${String(value)}) throws a bare TypeError instead of answering false`,
+    run: () => assert.equal(isDemandAware(value as never), false),
+  })),
+
+  // ---- misbehaving sources and consumers, for every stage ----
+  ...stageRows(),
+];
+
+/** Sources that break the rules, and a consumer that re-enters the source, against every stage. */
+function stageRows(): BadInput[] {
+  const stages: [string, () => OperatorFunction<number, unknown>][] = [
+    ['boundedBuffer', () => boundedBuffer<number>({ capacity: 4, overflow: 'error' })],
+    ['mergeWorkers', () => mergeWorkers(work, { concurrency: 2 })],
+    ['orderedMerge', () => orderedMerge(work, { concurrency: 2 })],
+    ['batchFresh', () => batchFresh<number>({ size: 1 })],
+    ['drainOnComplete', () => drainOnComplete(mergeWorkers(work, { concurrency: 1 }), { deadline: Infinity })],
+  ];
+  const flat = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
+  return stages.flatMap(([fn, stage]): BadInput[] => [
+    {
+      fn,
+      input: 'a plain source that emits after completing (RxJS drops it; nothing follows completion)',
+      run: () => {
+        const got: unknown[] = [];
+        const misbehaving = new Observable<number>((subscriber) => {
+          subscriber.next(1);
+          subscriber.complete();
+          subscriber.next(2);
+          subscriber.error(new Error('late'));
+        });
+        misbehaving.pipe(stage()).subscribe({ next: (v) => got.push(flat(v)), complete: () => got.push('|') });
+        assert.deepEqual(got, [1, '|']);
+      },
+    },
+    {
+      fn,
+      input: 'a demand-aware source that signals after completing (ignored; nothing follows completion)',
+      run: () => {
+        const up = rogue();
+        const got: unknown[] = [];
+        up.source.pipe(stage()).subscribe({
+          next: (v) => got.push(flat(v)),
+          error: (e: unknown) => got.push(e),
+          complete: () => got.push('|'),
+        });
+        const o = up.observer();
+        o.next(1);
+        o.complete();
+        o.next(2);
+        o.complete();
+        o.error(new Error('late'));
+        assert.deepEqual(got, [1, '|']);
+      },
+    },
+    {
+      fn,
+      input: 'a consumer that pushes into the source from inside next (re-entrant next)',
+      run: () => {
+        const subject = new Subject<number>();
+        const got: unknown[] = [];
+        subject.pipe(stage()).subscribe((v) => {
+          const n = flat(v) as number;
+          got.push(n);
+          if (n < 5) subject.next(n + 1);
+        });
+        subject.next(0);
+        subject.complete();
+        assert.deepEqual(got, [0, 1, 2, 3, 4, 5]);
+      },
+    },
+  ]);
+}
+
+/** How many invalid inputs the table tries (docs/reliability.md quotes it). */
+export const INVALID_INPUTS_TRIED = BAD_INPUTS.length;

@@ -355,6 +355,7 @@ describe('FO-06 unbounded fan-out', () => {
   });
 
   it('[FO-06] library: concurrency is required, and with 4 a 2,000-value source never has more than 4 jobs', async () => {
+    expect(() => mergeWorkers(async (n: number) => n, {} as never)).toThrow(TypeError);
     expect(() => mergeWorkers(async (n: number) => n, {} as never)).toThrow(
       /mergeWorkers: 'concurrency' must be a positive integer or an Observable<number>, got undefined/,
     );

@@ -1,11 +1,8 @@
 import {
-  Subject,
+  Observable,
   asyncScheduler,
-  finalize,
   from,
   isObservable,
-  takeUntil,
-  type Observable,
   type ObservableInput,
   type SchedulerLike,
   type Subscription,
@@ -222,13 +219,30 @@ interface Task<T, R> {
   readonly value: T;
   readonly index: number;
   attempt: number;
+  /** Made on the first read of `context.signal`: most workers never look, and it is not free. */
   controller: AbortController | undefined;
-  /** Results not yet emitted (ordered mode: kept until this task is the head). */
-  readonly results: Deque<R>;
+  /** Ordered mode: results waiting until this task is the head (made on the first one). */
+  results: Deque<R> | undefined;
   started: boolean;
   done: boolean;
   subscription: Subscription | undefined;
   retryTimer: Subscription | undefined;
+}
+
+/** The context handed to a worker; its signal exists only once somebody asks for it. */
+class TaskContext implements WorkContext {
+  constructor(
+    private readonly task: Task<unknown, unknown>,
+    readonly attempt: number,
+  ) {}
+
+  get index(): number {
+    return this.task.index;
+  }
+
+  get signal(): AbortSignal {
+    return (this.task.controller ??= new AbortController()).signal;
+  }
 }
 
 /** @internal The engine behind mergeWorkers and orderedMerge. */
@@ -254,7 +268,6 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
         delayError: false,
       });
 
-  const stop = new Subject<void>(); // ends every inner subscription, even mid-burst
   const waiting = new Deque<Task<T, R>>(); // accepted, not started
   const window$ = new Deque<Task<T, R>>(); // ordered: every task from acceptance to emission
   const unorderedResults = new Deque<R>();
@@ -298,7 +311,7 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
       index: nextIndex++,
       attempt: 0,
       controller: undefined,
-      results: new Deque<R>(),
+      results: undefined,
       started: false,
       done: false,
       subscription: undefined,
@@ -325,14 +338,13 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
   function startTask(task: Task<T, R>): void {
     task.started = true;
     running.add(task);
-    task.controller = new AbortController();
     attempt(task);
   }
 
   function attempt(task: Task<T, R>): void {
     task.attempt++;
     task.retryTimer = undefined;
-    const context: WorkContext = { index: task.index, attempt: task.attempt, signal: task.controller!.signal };
+    const context = new TaskContext(task, task.attempt);
     let input: Observable<R>;
     try {
       input = toObservable(work(task.value, context), task.index);
@@ -340,25 +352,25 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
       onTaskError(task, err);
       return;
     }
-    // The outcome is acted on in finalize, after the inner's own teardown has run, so a slot is
-    // released only once the work's resources are (the order mergeMap keeps too).
+    // The inner is wrapped so that (1) its subscriber is in hand before a synchronous inner
+    // emits, and unsubscribing it stops the burst, and (2) the outcome is acted on after the
+    // inner's own teardown, so a slot is released only once the work's resources are (the
+    // order mergeMap keeps too).
     let outcome: { error: boolean; err?: unknown } | undefined;
-    const subscription = input
-      .pipe(
-        takeUntil(stop),
-        finalize(() => {
-          if (outcome === undefined) return; // unsubscribed: release() has dealt with the task
-          if (outcome.error) onTaskError(task, outcome.err);
-          else onTaskComplete(task);
-        }),
-      )
-      .subscribe({
-        next: (result) => onResult(task, result),
-        error: (err: unknown) => (outcome = { error: true, err }),
-        complete: () => (outcome = { error: false }),
-      });
-    if (task.done || finished || task.retryTimer !== undefined) subscription.unsubscribe();
-    else task.subscription = subscription;
+    const settled = (): void => {
+      if (outcome === undefined) return; // unsubscribed: release() has dealt with the task
+      if (outcome.error) onTaskError(task, outcome.err);
+      else onTaskComplete(task);
+    };
+    new Observable<R>((subscriber) => {
+      task.subscription = subscriber;
+      subscriber.add(input.subscribe(subscriber));
+      subscriber.add(settled);
+    }).subscribe({
+      next: (result) => onResult(task, result),
+      error: (err: unknown) => (outcome = { error: true, err }),
+      complete: () => (outcome = { error: false }),
+    });
   }
 
   function toObservable(input: ObservableInput<R>, index: number): Observable<R> {
@@ -377,11 +389,15 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
   function onResult(task: Task<T, R>, result: R): void {
     if (finished || task.done) return;
     const head = ordered ? window$.peek() === task : true;
-    if (head && sink.demand > 0 && (ordered ? task.results.isEmpty : unorderedResults.isEmpty)) {
+    if (
+      head &&
+      sink.demand > 0 &&
+      (ordered ? task.results === undefined || task.results.isEmpty : unorderedResults.isEmpty)
+    ) {
       sink.next(result); // fast path: nothing waits ahead of it
       return;
     }
-    (ordered ? task.results : unorderedResults).push(result);
+    (ordered ? (task.results ??= new Deque<R>()) : unorderedResults).push(result);
     bufferedResults++;
     sink.schedulePump();
   }
@@ -402,7 +418,7 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
     failed++;
     if (!failFast && onError !== undefined) {
       try {
-        onError(err, task.value, { index: task.index, attempt: task.attempt, signal: task.controller!.signal });
+        onError(err, task.value, new TaskContext(task, task.attempt));
       } catch (callbackError) {
         err = callbackError;
         failFastNow(task, err);
@@ -423,7 +439,7 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
   function shouldRetry(task: Task<T, R>, err: unknown): boolean {
     if (retry?.shouldRetry === undefined) return true;
     try {
-      return retry.shouldRetry(err, { index: task.index, attempt: task.attempt, signal: task.controller!.signal });
+      return retry.shouldRetry(err, new TaskContext(task, task.attempt));
     } catch {
       return false;
     }
@@ -479,11 +495,12 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
     // Credit is released only when the head is emitted, so a slow head holds the window.
     while (!window$.isEmpty) {
       const head = window$.peek()!;
-      while (sink.demand > 0 && !head.results.isEmpty) {
+      const results = head.results;
+      while (sink.demand > 0 && results !== undefined && !results.isEmpty) {
         bufferedResults--;
-        sink.next(head.results.shift());
+        sink.next(results.shift());
       }
-      if (!head.done || !head.results.isEmpty || finished) return;
+      if (!head.done || (results !== undefined && !results.isEmpty) || finished) return;
       window$.shift();
     }
   }
@@ -496,7 +513,8 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
 
   /** A demand-aware consumer that has stopped asking stops the pool from starting more work. */
   function resultsBackedUp(): boolean {
-    return sink.demand !== Infinity && buffered() >= Math.max(concurrency, 1);
+    // Ordered results may wait behind a slow head up to the window; unordered ones need not.
+    return sink.demand !== Infinity && buffered() >= Math.max(ordered ? window : concurrency, 1);
   }
 
   function requestMore(): void {
@@ -536,10 +554,11 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
       task.retryTimer = undefined;
       task.done = true;
       task.controller?.abort(new CancelledError(name, reason, cause));
+      const subscription = task.subscription;
+      task.subscription = undefined;
+      subscription?.unsubscribe();
     }
     running.clear();
-    stop.next();
-    stop.complete();
     discarded += waiting.size + bufferedResults;
     bufferedResults = 0;
     waiting.clear();

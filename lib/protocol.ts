@@ -91,6 +91,7 @@ export function demandProtocolOf<T>(source: Observable<T>): DemandProtocol<T> | 
 
 /** True when `source` carries the demand handshake (any version). */
 export function isDemandAware<T>(source: Observable<T>): source is DemandObservable<T> {
+  if (typeof source !== 'object' || source === null) return false;
   return (source as Partial<DemandObservable<T>>)[DEMAND] !== undefined;
 }
 

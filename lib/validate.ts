@@ -46,3 +46,10 @@ export function optionsObject<O extends object>(operator: string, value: unknown
   }
   return value;
 }
+
+/** Fails fast unless `value` is a boolean or undefined (which means false). */
+export function optionalBoolean(operator: string, parameter: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw optionTypeError(operator, parameter, 'a boolean', value);
+  return value;
+}

@@ -7,7 +7,7 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
-import { CancelledError, optionRangeError, optionTypeError, type CancelReason } from './errors.js';
+import { CancelledError, ProtocolError, optionRangeError, optionTypeError, type CancelReason } from './errors.js';
 import { Deque } from './deque.js';
 import { Monitor } from './monitor.js';
 import { demandSource, type Producer, type ProducerSink } from './producer.js';
@@ -305,7 +305,13 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
 
   function onValue(value: T): void {
     if (finished) return;
-    if (outstanding > 0) outstanding--;
+    if (outstanding <= 0) {
+      // Only a misbehaving demand-aware source sends unrequested values (push sources reach the
+      // pool through its bounded queue); refusing them keeps the pool's memory bounded.
+      fail(new ProtocolError(`${name}: the source sent a value that was not requested (rule 1.1)`), 'source-failed');
+      return;
+    }
+    if (outstanding !== Infinity) outstanding--;
     const task: Task<T, R> = {
       value,
       index: nextIndex++,
@@ -411,9 +417,19 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
   function onTaskError(task: Task<T, R>, err: unknown): void {
     if (finished || task.done) return;
     task.subscription = undefined;
-    if (retry !== undefined && task.attempt <= retry.count && shouldRetry(task, err)) {
-      scheduleRetry(task);
-      return;
+    if (retry !== undefined && task.attempt <= retry.count) {
+      let again: boolean;
+      try {
+        again = shouldRetry(task, err);
+      } catch (callbackError) {
+        failed++;
+        failFastNow(task, callbackError);
+        return;
+      }
+      if (again) {
+        scheduleRetry(task);
+        return;
+      }
     }
     failed++;
     if (!failFast && onError !== undefined) {
@@ -436,13 +452,10 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
     fail(err, 'sibling-failed');
   }
 
+  /** Throws what a throwing `shouldRetry` threw: the caller fails the stream with it. */
   function shouldRetry(task: Task<T, R>, err: unknown): boolean {
     if (retry?.shouldRetry === undefined) return true;
-    try {
-      return retry.shouldRetry(err, new TaskContext(task, task.attempt));
-    } catch {
-      return false;
-    }
+    return retry.shouldRetry(err, new TaskContext(task, task.attempt));
   }
 
   function scheduleRetry(task: Task<T, R>): void {
@@ -571,8 +584,9 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
     if (typeof config.concurrency !== 'number') {
       concurrencySub = config.concurrency.subscribe({
         next: (n) => {
-          if (typeof n !== 'number' || Number.isNaN(n)) {
-            fail(optionRangeError(name, 'concurrency', 'an Observable of numbers', n), 'source-failed');
+          if (typeof n !== 'number' || Number.isNaN(n) || n === Infinity) {
+            // Unbounded concurrency is the bug this operator exists to prevent (BP-03).
+            fail(optionRangeError(name, 'concurrency', 'an Observable of finite numbers', n), 'source-failed');
             return;
           }
           concurrency = Math.max(1, Math.floor(n)); // the floor: an adaptive limiter must never reach 0

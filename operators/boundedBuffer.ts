@@ -5,7 +5,7 @@ import { demandSource, type Producer, type ProducerSink } from '../lib/producer.
 import { demandProtocolOf, type Cancellation, type DemandObservable } from '../lib/protocol.js';
 import { RingBuffer } from '../lib/ring-buffer.js';
 import { upstreamOf, type Upstream } from '../lib/upstream.js';
-import { optionalFunction, optionsObject, overflowPolicy, positiveInteger } from '../lib/validate.js';
+import { optionalBoolean, optionalFunction, optionsObject, overflowPolicy, positiveInteger } from '../lib/validate.js';
 
 const NAME = 'boundedBuffer';
 
@@ -105,7 +105,7 @@ export function boundedBuffer<T>(options: BoundedBufferOptions<T>): MonoTypeOper
   if (monitor !== undefined && !(monitor instanceof Monitor)) {
     throw new TypeError(`${NAME}: 'monitor' must be created by bufferMonitor()`);
   }
-  const delayError = opts.delayError === true;
+  const delayError = optionalBoolean(NAME, 'delayError', opts.delayError);
   const config: QueueConfig<T> = { name: NAME, capacity, overflow, onDrop, monitor, delayError };
   return (source) => boundedQueue(source, config);
 }

@@ -1,4 +1,4 @@
-import { ClosedError, OverflowError } from '../lib/errors.js';
+import { ClosedError, OverflowError, optionTypeError } from '../lib/errors.js';
 import { demandSource, type ProducerSink } from '../lib/producer.js';
 import type { DemandObservable } from '../lib/protocol.js';
 import { RingBuffer } from '../lib/ring-buffer.js';
@@ -172,6 +172,9 @@ export function channel<T>(options: ChannelOptions): Channel<T> {
 
   function send(value: T, sendOptions?: SendOptions): Promise<void> {
     const signal = sendOptions?.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      return Promise.reject(optionTypeError(`${NAME}.send`, 'signal', 'an AbortSignal', signal));
+    }
     if (closed) return Promise.reject(new ClosedError(NAME));
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (waitersHead === undefined && trySend(value)) return Promise.resolve();

@@ -1,6 +1,7 @@
 import {
   Observable,
   asyncScheduler,
+  config as rxjsConfig,
   fromEvent,
   isObservable,
   type OperatorFunction,
@@ -11,7 +12,7 @@ import { optionRangeError, optionTypeError } from '../lib/errors.js';
 import { demandSource, type Producer, type ProducerSink } from '../lib/producer.js';
 import { demandProtocolOf, type AbandonTally } from '../lib/protocol.js';
 import { upstreamOf, type Upstream } from '../lib/upstream.js';
-import { optionalFunction, optionsObject } from '../lib/validate.js';
+import { optionalBoolean, optionalFunction, optionsObject } from '../lib/validate.js';
 import { boundedQueue } from './boundedBuffer.js';
 
 const NAME = 'drainOnComplete';
@@ -151,8 +152,8 @@ export function drainOnComplete<T, R>(segment: OperatorFunction<T, R>, options: 
     stop,
     onReport,
     scheduler,
-    deadlineError: opts.deadlineError === true,
-    drainSource: opts.drainSource === true,
+    deadlineError: optionalBoolean(NAME, 'deadlineError', opts.deadlineError),
+    drainSource: optionalBoolean(NAME, 'drainSource', opts.drainSource),
   };
   return (source) => demandSource<R>(NAME, (sink) => startDrain(source, segment, config, sink));
 }
@@ -180,6 +181,13 @@ function startDrain<T, R>(
   let deadlineTimer: Subscription | undefined;
   let outlet: Upstream<R> | undefined;
   let outletRelay: DemandRelay | undefined;
+  let reportFailure: { err: unknown } | undefined;
+
+  /** Completes, or errors with what onReport threw. */
+  function end(): void {
+    if (reportFailure !== undefined) sink.error(reportFailure.err);
+    else sink.complete();
+  }
 
   // The intake: counts values and can be closed. It is demand-aware only when the source is,
   // so a push source stays push for the segment's first stage (which applies its own policy).
@@ -192,8 +200,12 @@ function startDrain<T, R>(
             up.cancel();
             subscriber.complete();
           };
+          // Registered before connecting: a segment that stops inside a synchronous burst
+          // (an overflow, a take) must stop the source there, not after the burst.
+          subscriber.add(() => up.cancel());
           up.connect({
             next(value) {
+              if (subscriber.closed) return;
               accepted++;
               subscriber.next(value);
             },
@@ -203,7 +215,6 @@ function startDrain<T, R>(
               subscriber.complete();
             },
           });
-          return () => up.cancel();
         });
 
   function startIntake(src: Observable<T>, gate: ProducerSink<T>): Producer {
@@ -268,7 +279,14 @@ function startDrain<T, R>(
     };
     if (!reported) {
       reported = true;
-      config.onReport?.(result);
+      try {
+        config.onReport?.(result);
+      } catch (err) {
+        // The report callback is the user's; its failure is the stream's, or, once the stream
+        // has ended, RxJS's unhandled-error hook's. Never lost, never a hang.
+        if (sink.closed) reportUnhandled(err);
+        else reportFailure = { err };
+      }
     }
     return result;
   }
@@ -292,8 +310,8 @@ function startDrain<T, R>(
     const stages = cancelSegment('deadline');
     clearTimers();
     const result = report('deadline', stages);
-    if (config.deadlineError) sink.error(new DrainDeadlineError(result));
-    else sink.complete();
+    if (config.deadlineError && reportFailure === undefined) sink.error(new DrainDeadlineError(result));
+    else end();
   }
 
   function clearTimers(): void {
@@ -305,6 +323,9 @@ function startDrain<T, R>(
 
   function connect(): void {
     const output = segment(intake);
+    if (!isObservable(output)) {
+      throw optionTypeError(NAME, 'segment', 'an OperatorFunction returning an Observable; it returned', output);
+    }
     // A segment that ends in a native operator cannot be paused; its results are then held in a
     // bounded queue that errors rather than grows when a demand-aware consumer falls behind.
     const pullable =
@@ -332,12 +353,13 @@ function startDrain<T, R>(
           clearTimers();
           report('error', []);
           sink.error(err);
+          if (reportFailure !== undefined) reportUnhandled(reportFailure.err);
         },
         complete() {
           outlet = undefined;
           clearTimers();
           report('drained', []);
-          sink.complete();
+          end();
         },
       },
       outletRelay.initial(),
@@ -363,6 +385,7 @@ function startDrain<T, R>(
       if (outlet !== undefined) {
         const stages = cancelSegment(cancellation?.reason === 'deadline' ? 'deadline' : 'unsubscribed');
         report('unsubscribed', stages);
+        if (reportFailure !== undefined) reportUnhandled(reportFailure.err);
       }
     },
   };
@@ -397,4 +420,14 @@ function demandRelay(up: Upstream<unknown>, sink: ProducerSink<unknown>): Demand
       if (outstanding !== Infinity && outstanding > 0) outstanding--;
     },
   };
+}
+
+/** An error with no subscriber left to take it goes to RxJS's unhandled-error hook. */
+function reportUnhandled(err: unknown): void {
+  const hook = rxjsConfig.onUnhandledError;
+  if (hook !== null) hook(err);
+  else
+    setTimeout(() => {
+      throw err;
+    });
 }

@@ -1,4 +1,4 @@
-import type { Observable } from 'rxjs';
+import { isObservable, type Observable } from 'rxjs';
 import { optionTypeError } from '../lib/errors.js';
 import { demandProtocolOf, type DemandHandle } from '../lib/protocol.js';
 import { optionalPositiveInteger, optionsObject } from '../lib/validate.js';
@@ -48,6 +48,7 @@ export function toAsyncIterable<T>(
   source: Observable<T>,
   options?: ToAsyncIterableOptions<T>,
 ): AsyncIterableIterator<T> {
+  if (!isObservable(source)) throw optionTypeError(NAME, 'source', 'an Observable', source);
   const opts = optionsObject<ToAsyncIterableOptions<T>>(NAME, options, false);
   const capacity = optionalPositiveInteger(NAME, 'capacity', opts.capacity, 256);
   // Not the shared policy check: its message would offer 'block', which a loop cannot honour.

@@ -519,7 +519,7 @@ describe('mergeWorkers: concurrency at run time', () => {
       expectObservable(cold('a-b|').pipe(mergeWorkers((v: string) => of(v), { concurrency: bad }))).toBe(
         '-#',
         undefined,
-        new RangeError("mergeWorkers: 'concurrency' must be an Observable of numbers, got NaN"),
+        new RangeError("mergeWorkers: 'concurrency' must be an Observable of finite numbers, got NaN"),
       );
     });
   });

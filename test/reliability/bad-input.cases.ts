@@ -267,7 +267,7 @@ const poolRows = (fn: 'mergeWorkers' | 'orderedMerge'): BadInput[] => {
         streamFails(
           (s) => s.pipe(op(work, { concurrency: of(NaN) })),
           RangeError,
-          new RegExp(`${fn}: 'concurrency' must be an Observable of numbers, got NaN`),
+          new RegExp(`${fn}: 'concurrency' must be an Observable of finite numbers, got NaN`),
         ),
     },
     {
@@ -277,7 +277,7 @@ const poolRows = (fn: 'mergeWorkers' | 'orderedMerge'): BadInput[] => {
         streamFails(
           (s) => s.pipe(op(work, { concurrency: of('4') as unknown as Observable<number> })),
           RangeError,
-          new RegExp(`${fn}: 'concurrency' must be an Observable of numbers, got "4"`),
+          new RegExp(`${fn}: 'concurrency' must be an Observable of finite numbers, got "4"`),
         ),
     },
     {
@@ -318,7 +318,6 @@ const poolRows = (fn: 'mergeWorkers' | 'orderedMerge'): BadInput[] => {
     {
       fn,
       input: 'concurrency: an Observable that emits Infinity',
-      bug: `${fn} accepts Infinity from a concurrency Observable and runs without any bound, although concurrency: Infinity is refused`,
       run: () =>
         streamFails(
           (s) => s.pipe(op(work, { concurrency: of(Infinity) })),
@@ -404,7 +403,6 @@ const poolRows = (fn: 'mergeWorkers' | 'orderedMerge'): BadInput[] => {
     {
       fn,
       input: 'a retry.shouldRetry callback that throws',
-      bug: `${fn} swallows an exception thrown by retry.shouldRetry (treated as "do not retry"); onError and onDrop fail the stream with what they threw`,
       run: () => {
         const thrown = new Error('shouldRetry threw');
         return streamFails(
@@ -429,7 +427,6 @@ const poolRows = (fn: 'mergeWorkers' | 'orderedMerge'): BadInput[] => {
     {
       fn,
       input: 'a demand-aware source that sends values nobody requested',
-      bug: `${fn} queues values its pausable source sent without a request, without bound (boundedBuffer 'block' fails with an OverflowError instead)`,
       run: () => {
         const up = rogue();
         const monitor = workerMonitor();
@@ -479,7 +476,6 @@ export const BAD_INPUTS: readonly BadInput[] = [
   {
     fn: 'boundedBuffer',
     input: 'delayError: "yes" (not a boolean)',
-    bug: "boundedBuffer ignores a non-boolean delayError (anything but true means false); batchFresh refuses a non-boolean 'freeze'",
     run: () =>
       throwsNamed(
         () => boundedBuffer({ capacity: 1, overflow: 'error', delayError: 'yes' as never }),
@@ -546,11 +542,10 @@ export const BAD_INPUTS: readonly BadInput[] = [
   {
     fn: 'channel.send',
     input: 'signal: "abort" (not an AbortSignal)',
-    bug: "channel.send does not check 'signal': on a full channel it rejects with a bare 'signal.addEventListener is not a function'",
     run: async () => {
       const ch = channel<number>({ capacity: 1 });
       ch.trySend(0);
-      await assert.rejects(ch.send(1, { signal: 'abort' as never }), /channel: 'signal' must be an AbortSignal/);
+      await assert.rejects(ch.send(1, { signal: 'abort' as never }), /channel\.send: 'signal' must be an AbortSignal/);
     },
   },
   {
@@ -665,13 +660,11 @@ export const BAD_INPUTS: readonly BadInput[] = [
   {
     fn: 'toAsyncIterable',
     input: 'source: missing',
-    bug: "toAsyncIterable does not check 'source': undefined fails with a bare 'Cannot read properties of undefined'",
     run: () => throwsNamed(() => toAsyncIterable(undefined as never), TypeError, /toAsyncIterable: 'source' must be/),
   },
   {
     fn: 'toAsyncIterable',
     input: 'source: 42',
-    bug: "toAsyncIterable accepts 42 as a source and fails at the first next() with a bare 'source.pipe is not a function'",
     run: () => throwsNamed(() => toAsyncIterable(42 as never), TypeError, /toAsyncIterable: 'source' must be/),
   },
   ...optionRows(
@@ -835,7 +828,6 @@ export const BAD_INPUTS: readonly BadInput[] = [
   {
     fn: 'drainOnComplete',
     input: 'deadlineError: "yes" (not a boolean)',
-    bug: 'drainOnComplete ignores a non-boolean deadlineError (anything but true means false)',
     run: () =>
       throwsNamed(
         () => drainOnComplete((s: Observable<number>) => s, { deadline: 1, deadlineError: 'yes' as never }),
@@ -846,7 +838,6 @@ export const BAD_INPUTS: readonly BadInput[] = [
   {
     fn: 'drainOnComplete',
     input: 'a segment that returns 42 instead of an Observable',
-    bug: "drainOnComplete does not check what the segment returns: the stream fails with a bare 'source.pipe is not a function'",
     run: () =>
       streamFails(
         (s) => s.pipe(drainOnComplete((() => 42) as never, { deadline: 1 })),
@@ -868,7 +859,6 @@ export const BAD_INPUTS: readonly BadInput[] = [
   {
     fn: 'drainOnComplete',
     input: 'an onReport callback that throws',
-    bug: 'drainOnComplete: an onReport that throws leaves the output open for ever (no complete, no error) and its error vanishes',
     run: async () => {
       const thrown = new Error('onReport threw');
       const unhandled: unknown[] = [];
@@ -926,7 +916,6 @@ export const BAD_INPUTS: readonly BadInput[] = [
   ...[null, undefined].map((value): BadInput => ({
     fn: 'isDemandAware',
     input: String(value),
-    bug: `isDemandAware(${String(value)}) throws a bare TypeError instead of answering false`,
     run: () => assert.equal(isDemandAware(value as never), false),
   })),
 

@@ -380,6 +380,11 @@ export interface WorkPlan {
   readonly failAttempts: number;
   /** A failing attempt of duration 0 throws from the worker function instead of erroring. */
   readonly syncThrow: boolean;
+  /**
+   * Results per successful attempt (default 1): `value`, `value + 0.25`, `value + 0.5`. With two
+   * or more and a duration of 2 frames or more, the first comes half-way (a streaming inner).
+   */
+  readonly results?: number;
 }
 
 /** One call of the worker. */
@@ -437,20 +442,30 @@ export function workerFixture(world: World, plans: readonly WorkPlan[], retries:
       life.opened++;
       active++;
       maxActive = Math.max(maxActive, active);
+      const results = plan.results ?? 1;
+      let emitted = 0;
+      const emit = (upTo: number): void => {
+        while (emitted < upTo && !subscriber.closed) subscriber.next(value + emitted++ / 4);
+      };
       const finish = (): void => {
         record.finished = true;
         if (fails) {
           subscriber.error(failure(record));
         } else {
-          subscriber.next(value);
+          emit(results);
           subscriber.complete();
         }
       };
+      const early =
+        results >= 2 && plan.duration >= 2 && !fails
+          ? world.scheduler.schedule(() => emit(1), Math.floor(plan.duration / 2))
+          : undefined;
       const action = plan.duration === 0 ? undefined : world.scheduler.schedule(finish, plan.duration);
       if (action === undefined) finish();
       return () => {
         active--;
         life.closed++;
+        early?.unsubscribe();
         action?.unsubscribe();
       };
     });

@@ -6,6 +6,17 @@
  */
 import { describe, it } from 'vitest';
 import fc from 'fast-check';
+import { of, type OperatorFunction } from 'rxjs';
+import {
+  batchFresh,
+  boundedBuffer,
+  drainOnComplete,
+  fromPull,
+  mergeWorkers,
+  orderedMerge,
+  type DemandHandle,
+} from '../../index.js';
+import { demandProtocolOf } from '../../lib/protocol.js';
 import { fcParams } from './harness.js';
 import {
   batchArb,
@@ -110,7 +121,70 @@ export const PROPERTIES: readonly [string, fc.Arbitrary<PipelineSpec>][] = [
   ],
 ];
 
+/**
+ * Values of any kind pass every stage unchanged, exactly once, in order (mergeWorkers: in some
+ * order): undefined, null, NaN, -0, objects, arrays, functions. Queues that use `undefined` as
+ * "empty" would lose or invent values here. [name, ordered, emits batches, stage]
+ */
+const STAGES_FOR_ANY_VALUE: readonly [string, boolean, boolean, () => OperatorFunction<unknown, unknown>][] = [
+  ["boundedBuffer('block')", true, false, () => boundedBuffer({ capacity: 3, overflow: 'block' })],
+  ["boundedBuffer('drop-oldest')", true, false, () => boundedBuffer({ capacity: 64, overflow: 'drop-oldest' })],
+  ['mergeWorkers', false, false, () => mergeWorkers((v: unknown) => of(v), { concurrency: 3 })],
+  ['orderedMerge', true, false, () => orderedMerge((v: unknown) => of(v), { concurrency: 3 })],
+  ['batchFresh', true, true, () => batchFresh<unknown>({ size: 2 })],
+  [
+    'drainOnComplete',
+    true,
+    false,
+    () =>
+      drainOnComplete(
+        mergeWorkers((v: unknown) => of(v), { concurrency: 2 }),
+        { deadline: Infinity },
+      ),
+  ],
+];
+
 describe('reliability properties, in virtual time', () => {
+  it('any values (undefined, null, NaN, objects, arrays) pass every stage unchanged and exactly once', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.anything({ withNullPrototype: true, withBoxedValues: true }), { maxLength: 30 }),
+        fc.integer({ min: 1, max: 4 }),
+        (values, perRequest) => {
+          for (const [name, ordered, batches, stage] of STAGES_FOR_ANY_VALUE) {
+            const got: unknown[] = [];
+            let completed = false;
+            let handle: DemandHandle | undefined;
+            let received = 0;
+            demandProtocolOf(fromPull(values).pipe(stage()))!.subscribe({
+              start: (h) => {
+                handle = h;
+                h.request(perRequest);
+              },
+              next: (v) => {
+                if (batches) got.push(...(v as unknown[]));
+                else got.push(v);
+                if (++received % perRequest === 0) handle?.request(perRequest);
+              },
+              error: (err) => {
+                throw err;
+              },
+              complete: () => (completed = true),
+            });
+            if (!completed) throw new Error(`${name}: did not complete`);
+            if (got.length !== values.length) throw new Error(`${name}: ${got.length} values out, ${values.length} in`);
+            const same = (a: unknown[], b: unknown[]): boolean => a.every((x, i) => Object.is(x, b[i]));
+            const sortedLike = (out: unknown[]): unknown[] => values.filter((v) => out.some((o) => Object.is(o, v)));
+            if (ordered ? !same(got, values) : sortedLike(got).length !== values.length) {
+              throw new Error(`${name}: values changed or reordered`);
+            }
+          }
+        },
+      ),
+      fcParams(),
+    );
+  });
+
   if (process.env.FC_STATS !== undefined) {
     it('coverage statistics (FC_STATS)', () => {
       for (const [title, arbitrary] of PROPERTIES) {

@@ -90,38 +90,35 @@ describe('regressions found by the property suite', () => {
     expect(checkPipeline(spec)).toEqual([]);
   });
 
-  it.fails(
-    'drainOnComplete over a synchronous push burst: report.accepted counts only what the segment received',
-    () => {
-      // Shrunk from 'drainOnComplete around a worker pool' (seed 210766548): "report.accepted 4,
-      // the segment received 3". boundedBuffer (capacity 1, 'error', delayError) overflows on the
-      // third value of a 4-value synchronous burst and cancels the intake; the push intake keeps
-      // taking the burst and counts the fourth value, which nobody receives. Same bug as the test
-      // below. Fix: the push intake must stop (and stop counting) once its subscriber is closed.
-      const spec: PipelineSpec = {
-        source: { kind: 'push', syncPrefix: 4, gaps: [], end: 'complete', endGap: 0 },
-        buffer: { capacity: 1, overflow: 'error', delayError: true },
-        native: false,
-        pool: {
-          ordered: false,
-          concurrency: 1,
-          windowExtra: 0,
-          errors: 'fail-fast',
-          retry: undefined,
-          capacity: 1,
-          overflow: 'drop-newest',
-          plans: [{ duration: 1, failAttempts: 0, syncThrow: false }],
-        },
-        batch: undefined,
-        drain: { stopAt: undefined, deadline: Infinity, deadlineError: false },
-        consumer: plain,
-        unsubscribeAt: undefined,
-      };
-      expect(checkPipeline(spec)).toEqual([]);
-    },
-  );
+  it('drainOnComplete over a synchronous push burst: report.accepted counts only what the segment received', () => {
+    // Shrunk from 'drainOnComplete around a worker pool' (seed 210766548): "report.accepted 4,
+    // the segment received 3". boundedBuffer (capacity 1, 'error', delayError) overflows on the
+    // third value of a 4-value synchronous burst and cancels the intake; the push intake keeps
+    // taking the burst and counts the fourth value, which nobody receives. Same bug as the test
+    // below. Fix: the push intake must stop (and stop counting) once its subscriber is closed.
+    const spec: PipelineSpec = {
+      source: { kind: 'push', syncPrefix: 4, gaps: [], end: 'complete', endGap: 0 },
+      buffer: { capacity: 1, overflow: 'error', delayError: true },
+      native: false,
+      pool: {
+        ordered: false,
+        concurrency: 1,
+        windowExtra: 0,
+        errors: 'fail-fast',
+        retry: undefined,
+        capacity: 1,
+        overflow: 'drop-newest',
+        plans: [{ duration: 1, failAttempts: 0, syncThrow: false }],
+      },
+      batch: undefined,
+      drain: { stopAt: undefined, deadline: Infinity, deadlineError: false },
+      consumer: plain,
+      unsubscribeAt: undefined,
+    };
+    expect(checkPipeline(spec)).toEqual([]);
+  });
 
-  it.fails('drainOnComplete stops a synchronous push source when the segment cancels mid-burst', () => {
+  it('drainOnComplete stops a synchronous push source when the segment cancels mid-burst', () => {
     // Minimal repro: with a push (non-demand-aware) source, drainOnComplete's intake subscribes
     // it inside an Observable's subscribe function and registers `() => up.cancel()` only when
     // that returns, so a cancel during the synchronous burst (take(2) downstream) does not reach

@@ -48,14 +48,26 @@ describe('failure-mode catalog', () => {
 
   it('has a row in docs/failure-modes.md for every ID, and no row for an unknown ID', () => {
     const rows = catalogRows();
-    expect(ids.filter((id) => !rows.has(id)), 'IDs without a catalog row').toEqual([]);
-    expect([...rows.keys()].filter((id) => !(id in FAILURE_MODES)), 'rows with an unknown ID').toEqual([]);
+    expect(
+      ids.filter((id) => !rows.has(id)),
+      'IDs without a catalog row',
+    ).toEqual([]);
+    expect(
+      [...rows.keys()].filter((id) => !(id in FAILURE_MODES)),
+      'rows with an unknown ID',
+    ).toEqual([]);
   });
 
   it('has at least one test titled [ID] for every ID, and every titled ID exists', () => {
     const titled = titledIds();
-    expect(ids.filter((id) => !titled.has(id)), 'IDs without a test').toEqual([]);
-    expect([...titled.keys()].filter((id) => !(id in FAILURE_MODES)), 'test titles with an unknown ID').toEqual([]);
+    expect(
+      ids.filter((id) => !titled.has(id)),
+      'IDs without a test',
+    ).toEqual([]);
+    expect(
+      [...titled.keys()].filter((id) => !(id in FAILURE_MODES)),
+      'test titles with an unknown ID',
+    ).toEqual([]);
   });
 
   it('links only diagrams that exist, and each row links the diagram of a marble case titled with its ID', () => {

@@ -835,6 +835,15 @@ export const BAD_INPUTS: readonly BadInput[] = [
         /drainOnComplete: 'deadlineError' must be/,
       ),
   },
+  ...optionRows(
+    'drainOnComplete',
+    'drainSource',
+    (value) => drainOnComplete((s: Observable<number>) => s, { deadline: 1, drainSource: value as never }),
+    [
+      ['yes', TypeError],
+      [1, TypeError],
+    ],
+  ),
   {
     fn: 'drainOnComplete',
     input: 'a segment that returns 42 instead of an Observable',

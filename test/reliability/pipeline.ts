@@ -87,6 +87,8 @@ export interface DrainSpec {
   readonly stopAt: number | undefined;
   readonly deadline: number;
   readonly deadlineError: boolean;
+  /** A stop starts the deadline clock but keeps taking values until the source completes. */
+  readonly drainSource?: boolean;
 }
 
 export interface PipelineSpec {
@@ -175,6 +177,7 @@ export const drainArb: fc.Arbitrary<DrainSpec> = fc.record({
   stopAt: fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined, freq: 4 }),
   deadline: fc.oneof(fc.integer({ min: 0, max: 20 }), fc.constant(Infinity)),
   deadlineError: fc.boolean(),
+  drainSource: fc.boolean(),
 });
 
 export const consumerArb: fc.Arbitrary<ConsumerPlan> = fc.oneof(
@@ -467,6 +470,7 @@ function run(world: World, spec: PipelineSpec, label: (what: string) => void): H
         stop,
         deadline: spec.drain.deadline,
         deadlineError: spec.drain.deadlineError,
+        drainSource: spec.drain.drainSource,
         scheduler: world.scheduler,
         onReport: (r) => reports.push(r),
       }),
@@ -712,7 +716,10 @@ function run(world: World, spec: PipelineSpec, label: (what: string) => void): H
   }
 
   // Liveness: a finite run with an eager consumer that never unsubscribes must end.
-  const finite = endsByItself || spec.drain?.stopAt !== undefined;
+  // A stop ends the intake at once, or (drainSource) starts the deadline clock.
+  const drain = spec.drain;
+  const stopEnds = drain?.stopAt !== undefined && (drain.drainSource !== true || Number.isFinite(drain.deadline));
+  const finite = endsByItself || stopEnds;
   if (finite && spec.unsubscribeAt === undefined && !outcome.endedInTime) {
     v(`liveness: the run never ended (source ${spec.source.kind} finished, consumer kept asking)`);
   }

@@ -1,0 +1,442 @@
+// The cases: for each, our implementation(s), the peers a user would reach for instead, and the
+// hand-written floor. Every implementation feeds the same probe with the same results.
+import { Readable } from 'node:stream';
+import { Effect, Stream } from 'effect';
+import pLimit from 'p-limit';
+import pMap, { pMapIterable } from 'p-map';
+import { bufferCount, concatMap, mergeMap, of, range } from 'rxjs';
+import { eachValueFrom } from 'rxjs-for-await';
+import type { CaseDef, Impl, Probe } from './harness.js';
+import type { Library } from './library.js';
+import { asyncNumbers, drain, drainIterable, jitterWork, numbers, promiseWork, timerWork } from './work.js';
+
+type AsyncWork = (x: number) => Promise<number>;
+
+// The library under test, set by makeCases (built by tsup, see library.ts).
+let lib: Library;
+
+const OURS = 'rxjs-backpressure';
+const LIMIT_REASON = 'not run at this size, to keep the full run under ~10 minutes';
+
+/** p-limit as its README shows it: every value wrapped in limit() up front, then Promise.all. */
+async function viaPLimit(n: number, c: number, probe: Probe, work: AsyncWork): Promise<void> {
+  const limit = pLimit(c);
+  const all: Promise<void>[] = new Array<Promise<void>>(n);
+  for (let i = 0; i < n; i++) all[i] = limit(() => work(i).then(probe.take));
+  try {
+    await Promise.all(all);
+  } finally {
+    limit.clearQueue();
+  }
+}
+
+/** A pool of c async loops taking the next index from a shared counter: no library, no queue. */
+async function handPool(n: number, c: number, probe: Probe, work: AsyncWork): Promise<void> {
+  let next = 0;
+  const loop = async (): Promise<void> => {
+    while (next < n) {
+      const result = await work(next++);
+      probe.take(result);
+    }
+  };
+  const loops: Promise<void>[] = [];
+  for (let k = 0; k < c; k++) loops.push(loop());
+  await Promise.all(loops);
+}
+
+/** In input order with c in flight: start work, and once c are running await the oldest. */
+async function handOrdered(n: number, c: number, probe: Probe, work: AsyncWork): Promise<void> {
+  const ring: Promise<number>[] = new Array<Promise<number>>(c);
+  let head = 0;
+  for (let i = 0; i < n; i++) {
+    if (i >= c) probe.take(await ring[head]!);
+    ring[head] = work(i);
+    head = (head + 1) % c;
+  }
+  for (let k = 0; k < Math.min(c, n); k++) {
+    probe.take(await ring[head]!);
+    head = (head + 1) % c;
+  }
+}
+
+const effectMap = (n: number, c: number, probe: Probe, work: AsyncWork, unordered: boolean): Promise<void> =>
+  Effect.runPromise(
+    Stream.fromIterable(numbers(n)).pipe(
+      Stream.mapEffect((x) => Effect.promise(() => work(x)), { concurrency: c, unordered }),
+      Stream.runForEach((r) => Effect.sync(() => probe.take(r))),
+    ),
+  );
+
+const WHY_P_MAP =
+  'p-map keeps a plain counter of running mappers and calls the next mapper straight from the ' +
+  'previous one\u2019s settlement: one promise per value, no per-value subscription, AbortController ' +
+  'or result queue; it gives up cancellation of running work and streaming of results (pMap ' +
+  'collects every result into an array of N).';
+const WHY_READABLE =
+  'Readable.map runs the mapper on a small fixed ring of promises inside one async function: ' +
+  'one promise per value and no per-value subscription or AbortController.';
+const WHY_FLOOR = 'the floor: no library, one promise per value.';
+
+/** The fast-producer, slow-work case for one kind of work. */
+function slowWork(
+  id: string,
+  title: string,
+  work: AsyncWork,
+  describeWork: string,
+  runs: CaseDef['runs'],
+  note: string,
+): CaseDef {
+  const impls: Impl[] = [
+    {
+      impl: OURS,
+      variant: 'fromPull + mergeWorkers',
+      ours: true,
+      primary: true,
+      run: (n, c, p) => drain(lib.fromPull(numbers(n)).pipe(lib.mergeWorkers(work, { concurrency: c })), p.take),
+    },
+    {
+      impl: OURS,
+      variant: 'fromPull + boundedBuffer(block) + mergeWorkers',
+      ours: true,
+      maxN: 100_000,
+      maxNReason: LIMIT_REASON,
+      run: (n, c, p) =>
+        drain(
+          lib
+            .fromPull(numbers(n))
+            .pipe(lib.boundedBuffer({ capacity: 1024, overflow: 'block' }), lib.mergeWorkers(work, { concurrency: c })),
+          p.take,
+        ),
+    },
+    {
+      impl: OURS,
+      variant: 'range + mergeWorkers(capacity N+1)',
+      ours: true,
+      maxN: 100_000,
+      maxNReason: LIMIT_REASON,
+      whyHeap: 'a push source cannot be paused, so all N values wait in the pool\u2019s queue (capacity N+1).',
+      run: (n, c, p) => drain(range(0, n).pipe(lib.mergeWorkers(work, { concurrency: c, capacity: n + 1 })), p.take),
+    },
+    {
+      impl: 'rxjs',
+      variant: 'range + mergeMap(work, c)',
+      whyHeap: 'range pushes all N values at once; mergeMap buffers them in an array.',
+      run: (n, c, p) => drain(range(0, n).pipe(mergeMap(work, c)), p.take),
+    },
+    {
+      impl: 'p-limit',
+      variant: 'limit() per value + Promise.all',
+      whyHeap: 'every value is wrapped in a pending promise up front.',
+      run: (n, c, p) => viaPLimit(n, c, p, work),
+    },
+    {
+      impl: 'p-map',
+      variant: 'pMap(iterable, work)',
+      whyFaster: WHY_P_MAP,
+      whyHeap: 'pMap returns every result in one array of N.',
+      run: async (n, c, p) => {
+        await pMap(numbers(n), async (x) => p.take(await work(x)), { concurrency: c });
+      },
+    },
+    {
+      impl: 'p-map',
+      variant: 'pMapIterable(iterable, work, unordered)',
+      whyFaster: WHY_P_MAP,
+      run: (n, c, p) => drainIterable(pMapIterable(numbers(n), work, { concurrency: c, preserveOrder: false }), p),
+    },
+    {
+      impl: 'node:stream',
+      variant: 'Readable.from(iterable).map(work, { concurrency })',
+      whyFaster: WHY_READABLE,
+      run: (n, c, p) => drainIterable(Readable.from(numbers(n)).map(work, { concurrency: c }), p),
+    },
+    {
+      impl: 'effect',
+      variant: 'Stream.mapEffect(work, { concurrency, unordered })',
+      run: (n, c, p) => effectMap(n, c, p, work, true),
+    },
+    {
+      impl: 'hand-written',
+      variant: 'c async loops on a shared counter',
+      whyFaster: WHY_FLOOR,
+      run: (n, c, p) => handPool(n, c, p, work),
+    },
+  ];
+  return {
+    id,
+    title,
+    description:
+      `A synchronous source of N numbers (as fast as it is read) and ${describeWork}, run at ` +
+      'concurrency 4 and 16; results are consumed as they finish (order not required).',
+    runs,
+    note,
+    ordered: false,
+    impls,
+  };
+}
+
+const ordered: CaseDef = {
+  id: 'ordered',
+  title: 'Ordered results',
+  description:
+    'The same fast source, with work that takes 1 to 4 microtask hops (so values finish out of ' +
+    'order), and results required in input order.',
+  runs: [
+    { concurrency: 4, sizes: [10_000, 100_000] },
+    { concurrency: 16, sizes: [10_000, 100_000] },
+  ],
+  note: 'N=10^6 is not run, to keep the full run near ten minutes; the unordered case shows how ours grows to 10^6.',
+  ordered: true,
+  impls: [
+    {
+      impl: OURS,
+      variant: 'fromPull + orderedMerge',
+      ours: true,
+      primary: true,
+      run: (n, c, p) => drain(lib.fromPull(numbers(n)).pipe(lib.orderedMerge(jitterWork, { concurrency: c })), p.take),
+    },
+    {
+      impl: 'rxjs',
+      variant: 'range + concatMap(work) (concurrency 1)',
+      whyHeap: 'range pushes all N values at once; concatMap buffers them in an array.',
+      run: (n, _c, p) => drain(range(0, n).pipe(concatMap(jitterWork)), p.take),
+    },
+    {
+      impl: 'p-map',
+      variant: 'pMap(iterable, work) then read the array',
+      whyFaster: WHY_P_MAP,
+      whyHeap: 'pMap returns every result in one array of N.',
+      run: async (n, c, p) => {
+        const results = await pMap(numbers(n), jitterWork, { concurrency: c });
+        for (const r of results) p.take(r);
+      },
+    },
+    {
+      impl: 'p-map',
+      variant: 'pMapIterable(iterable, work)',
+      whyFaster: WHY_P_MAP,
+      run: (n, c, p) => drainIterable(pMapIterable(numbers(n), jitterWork, { concurrency: c }), p),
+    },
+    {
+      impl: 'node:stream',
+      variant: 'Readable.from(iterable).map(work, { concurrency })',
+      whyFaster: WHY_READABLE,
+      run: (n, c, p) => drainIterable(Readable.from(numbers(n)).map(jitterWork, { concurrency: c }), p),
+    },
+    {
+      impl: 'effect',
+      variant: 'Stream.mapEffect(work, { concurrency })',
+      run: (n, c, p) => effectMap(n, c, p, jitterWork, false),
+    },
+    {
+      impl: 'hand-written',
+      variant: 'ring of c promises, awaited oldest first',
+      whyFaster: WHY_FLOOR,
+      run: (n, c, p) => handOrdered(n, c, p, jitterWork),
+    },
+  ],
+};
+
+const SYNC_SIZES = [10_000, 100_000, 1_000_000];
+
+const syncMerge: CaseDef = {
+  id: 'sync-mergeWorkers',
+  title: 'Synchronous overhead: mergeWorkers',
+  description:
+    'Pure plumbing cost: N numbers through a pool of 4 whose work is synchronous (`of(x)`), ' +
+    'against mergeMap with the same inner.',
+  runs: [{ concurrency: 4, sizes: SYNC_SIZES }],
+  ordered: false,
+  impls: [
+    {
+      impl: OURS,
+      variant: 'range + mergeWorkers(x => of(x))',
+      ours: true,
+      primary: true,
+      run: (n, c, p) => drain(range(0, n).pipe(lib.mergeWorkers((x: number) => of(x), { concurrency: c })), p.take),
+    },
+    {
+      impl: OURS,
+      variant: 'fromPull + mergeWorkers(x => of(x))',
+      ours: true,
+      run: (n, c, p) =>
+        drain(lib.fromPull(numbers(n)).pipe(lib.mergeWorkers((x: number) => of(x), { concurrency: c })), p.take),
+    },
+    {
+      impl: 'rxjs',
+      variant: 'range + mergeMap(x => of(x), 4)',
+      whyFaster:
+        'with a synchronous inner, mergeMap subscribes, receives and completes each inner in one ' +
+        'call stack and never queues: one inner subscription per value and nothing else.',
+      run: (n, c, p) => drain(range(0, n).pipe(mergeMap((x) => of(x), c)), p.take),
+    },
+    {
+      impl: 'hand-written',
+      variant: 'for loop',
+      whyFaster: WHY_FLOOR,
+      run: (n, _c, p) => {
+        for (let i = 0; i < n; i++) p.take(i);
+      },
+    },
+  ],
+};
+
+const BATCH = 100;
+
+const syncBatch: CaseDef = {
+  id: 'sync-batchFresh',
+  title: 'Synchronous overhead: batchFresh',
+  description: `N numbers into batches of ${BATCH}; the consumer reads each batch's length.`,
+  runs: [{ concurrency: null, sizes: SYNC_SIZES }],
+  ordered: false,
+  impls: [
+    {
+      impl: OURS,
+      variant: `range + batchFresh({ size: ${BATCH} })`,
+      ours: true,
+      primary: true,
+      run: (n, _c, p) => drain(range(0, n).pipe(lib.batchFresh({ size: BATCH })), (b) => p.take(b.length)),
+    },
+    {
+      impl: OURS,
+      variant: `fromPull + batchFresh({ size: ${BATCH} })`,
+      ours: true,
+      run: (n, _c, p) => drain(lib.fromPull(numbers(n)).pipe(lib.batchFresh({ size: BATCH })), (b) => p.take(b.length)),
+    },
+    {
+      impl: 'rxjs',
+      variant: `range + bufferCount(${BATCH})`,
+      whyFaster:
+        'bufferCount pushes into an array and emits it when full: no demand accounting, no ' +
+        'timer bookkeeping, no monitor.',
+      run: (n, _c, p) => drain(range(0, n).pipe(bufferCount(BATCH)), (b) => p.take(b.length)),
+    },
+    {
+      impl: 'hand-written',
+      variant: 'for loop filling arrays',
+      whyFaster: WHY_FLOOR,
+      run: (n, _c, p) => {
+        let batch: number[] = [];
+        for (let i = 0; i < n; i++) {
+          batch.push(i);
+          if (batch.length === BATCH) {
+            p.take(batch.length);
+            batch = [];
+          }
+        }
+        if (batch.length > 0) p.take(batch.length);
+      },
+    },
+  ],
+};
+
+const syncBuffer: CaseDef = {
+  id: 'sync-boundedBuffer',
+  title: 'Synchronous overhead: boundedBuffer',
+  description: 'N numbers through boundedBuffer to an ordinary subscriber, against no operator at all.',
+  runs: [{ concurrency: null, sizes: SYNC_SIZES }],
+  ordered: false,
+  impls: [
+    {
+      impl: OURS,
+      variant: "range + boundedBuffer({ capacity: 1024, overflow: 'error' })",
+      ours: true,
+      primary: true,
+      run: (n, _c, p) => drain(range(0, n).pipe(lib.boundedBuffer({ capacity: 1024, overflow: 'error' })), p.take),
+    },
+    {
+      impl: OURS,
+      variant: "fromPull + boundedBuffer({ capacity: 1024, overflow: 'block' })",
+      ours: true,
+      run: (n, _c, p) =>
+        drain(lib.fromPull(numbers(n)).pipe(lib.boundedBuffer({ capacity: 1024, overflow: 'block' })), p.take),
+    },
+    {
+      impl: 'rxjs',
+      variant: 'range, no operator',
+      whyFaster: 'no operator at all: this row is the cost of range and the subscriber alone.',
+      run: (n, _c, p) => drain(range(0, n), p.take),
+    },
+    {
+      impl: 'hand-written',
+      variant: 'for loop',
+      whyFaster: WHY_FLOOR,
+      run: (n, _c, p) => {
+        for (let i = 0; i < n; i++) p.take(i);
+      },
+    },
+  ],
+};
+
+const forAwait: CaseDef = {
+  id: 'for-await',
+  title: 'for await over an Observable',
+  description: 'A `for await` loop reading N numbers from an Observable.',
+  runs: [{ concurrency: null, sizes: SYNC_SIZES }],
+  ordered: true,
+  impls: [
+    {
+      impl: OURS,
+      variant: 'toAsyncIterable(fromPull(iterable))',
+      ours: true,
+      primary: true,
+      run: (n, _c, p) => drainIterable(lib.toAsyncIterable(lib.fromPull(numbers(n))), p),
+    },
+    {
+      impl: OURS,
+      variant: 'toAsyncIterable(range, { capacity: N })',
+      ours: true,
+      whyHeap: 'range pushes all N values at once, so all N wait in the buffer (capacity N).',
+      run: (n, _c, p) => drainIterable(lib.toAsyncIterable(range(0, n), { capacity: n }), p),
+    },
+    {
+      impl: 'rxjs-for-await',
+      variant: 'eachValueFrom(range)',
+      whyHeap: 'range pushes all N values at once; eachValueFrom buffers all of them.',
+      run: (n, _c, p) => drainIterable(eachValueFrom(range(0, n)), p),
+    },
+    {
+      impl: 'hand-written',
+      variant: 'for await over an async generator',
+      whyFaster: WHY_FLOOR,
+      run: (n, _c, p) => drainIterable(asyncNumbers(n), p),
+    },
+  ],
+};
+
+/** The cases, run against the given build of the library. */
+export function makeCases(library: Library): readonly CaseDef[] {
+  lib = library;
+  return [
+    slowWork(
+      'slow-work-promise',
+      'Fast producer, slow work (promise)',
+      promiseWork,
+      'work that resolves after one microtask (`await Promise.resolve()`)',
+      [
+        { concurrency: 4, sizes: [10_000, 100_000, 1_000_000] },
+        { concurrency: 16, sizes: [10_000, 100_000] },
+      ],
+      'N=10^6 runs at concurrency 4 only, and only for our primary variant and the peers that finish in time: ' +
+        'it is where the time-linear and flat-heap targets are checked, and one more 10^6 run per peer at ' +
+        'concurrency 16 would push the full run well past ten minutes.',
+    ),
+    slowWork(
+      'slow-work-timer',
+      'Fast producer, slow work (timer)',
+      timerWork,
+      'work that resolves on the next turn of the event loop (`setImmediate`)',
+      [
+        { concurrency: 4, sizes: [10_000, 100_000] },
+        { concurrency: 16, sizes: [10_000, 100_000] },
+      ],
+      'N=10^6 is not run: each value costs a turn of the event loop here, so the growth from 10^4 to 10^5 ' +
+        'already shows the trend, and the 10^6 runs would push the full run well past ten minutes.',
+    ),
+    ordered,
+    syncMerge,
+    syncBatch,
+    syncBuffer,
+    forAwait,
+  ];
+}

@@ -1,0 +1,340 @@
+// A small benchmark harness on performance.now(): interleaved repetitions, medians, and peak heap
+// sampled while a run is going (a 5 ms interval plus every 1024 items inside the hot loop).
+import v8 from 'node:v8';
+
+const MB = 1024 * 1024;
+
+/** Thrown from the hot loop when a run goes past its deadline; the harness stops that implementation. */
+export class DeadlineExceeded extends Error {
+  constructor(readonly done: number) {
+    super(`deadline exceeded after ${done} items`);
+  }
+}
+
+function usedHeap(): number {
+  return v8.getHeapStatistics().used_heap_size;
+}
+
+const exposedGc = (globalThis as { gc?: () => void }).gc;
+
+/** Whether gc() was exposed (node --expose-gc); without it the heap figures include old garbage. */
+export const gcExposed = typeof exposedGc === 'function';
+
+/** A full collection (tens of ms with this process's heap, so once per run, not twice). */
+function collect(): void {
+  exposedGc?.();
+}
+
+/**
+ * What each implementation hands its results to: counts them, sums them, hashes them in order
+ * (so an ordered case can check the order), and samples the heap every 1024 results.
+ */
+export class Probe {
+  count = 0;
+  sum = 0;
+  hash = 0;
+  peak: number;
+
+  constructor(
+    readonly base: number,
+    private readonly deadline: number,
+  ) {
+    this.peak = base;
+  }
+
+  readonly take = (value: number): void => {
+    this.count++;
+    this.sum += value;
+    this.hash = (Math.imul(this.hash, 31) + value) | 0;
+    if ((this.count & 1023) === 0) {
+      this.sampleHeap();
+      if (performance.now() > this.deadline) throw new DeadlineExceeded(this.count);
+    }
+  };
+
+  readonly sampleHeap = (): void => {
+    const used = usedHeap();
+    if (used > this.peak) this.peak = used;
+  };
+}
+
+/** One implementation of a case: what it is, and how to run it once at size n. */
+export interface Impl {
+  /** The package (or 'hand-written'); our rows say 'rxjs-backpressure'. */
+  readonly impl: string;
+  /** How it is used, e.g. `fromPull + mergeWorkers`. */
+  readonly variant: string;
+  /** One of this library's rows. */
+  readonly ours?: boolean;
+  /** The row every other row's ratio is taken against (one per case). */
+  readonly primary?: boolean;
+  /** Sizes above this are not run, for the reason given (a budget choice, said in the output). */
+  readonly maxN?: number;
+  readonly maxNReason?: string;
+  /** Why this implementation can beat ours, quoted in the docs when it does. */
+  readonly whyFaster?: string;
+  /** Why its heap grows with N, quoted in the docs. */
+  readonly whyHeap?: string;
+  run(n: number, concurrency: number, probe: Probe): Promise<void> | void;
+}
+
+export interface CaseDef {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  /** Said under the case's title in the docs: e.g. which sizes are left out and why. */
+  readonly note?: string;
+  /** Each concurrency to run at (`null` where it does not apply) with its sizes. */
+  readonly runs: readonly { readonly concurrency: number | null; readonly sizes: readonly number[] }[];
+  /** Check the order of results (the hash), not only count and sum. */
+  readonly ordered: boolean;
+  readonly impls: readonly Impl[];
+}
+
+export interface Row {
+  case: string;
+  impl: string;
+  variant: string;
+  n: number;
+  concurrency: number | null;
+  medianMs: number;
+  /** Median CPU time (user + system) of the process during a run. */
+  medianCpuMs: number;
+  itemsPerSec: number;
+  peakHeapMB: number;
+  /** This row's median time divided by the primary (ours) row's, at the same n and concurrency. */
+  ratioVsOurs: number | null;
+  reps: number;
+  samplesMs: number[];
+  ours: boolean;
+  primary: boolean;
+}
+
+export interface Skip {
+  case: string;
+  impl: string;
+  variant: string;
+  n: number;
+  concurrency: number | null;
+  reason: string;
+}
+
+export interface RunOptions {
+  /** Only the smallest size of each run, and only ours' primary variant (--quick). */
+  quick: boolean;
+  reps: number;
+  /** A single run longer than this is not attempted (projected) or is stopped (measured). */
+  limitMs: number;
+  /** The warm-up runs at min(n, warmN). */
+  warmN: number;
+  log: (line: string) => void;
+}
+
+interface Sample {
+  ms: number;
+  /** User + system CPU time of the process during the run: less disturbed by other processes. */
+  cpuMs: number;
+  peakMB: number;
+  count: number;
+  sum: number;
+  hash: number;
+}
+
+async function measure(impl: Impl, n: number, c: number, deadlineMs: number): Promise<Sample> {
+  collect();
+  const deadline = impl.primary === true ? Infinity : performance.now() + deadlineMs;
+  const probe = new Probe(usedHeap(), deadline);
+  const sampler = setInterval(probe.sampleHeap, 5);
+  const cpuStart = process.cpuUsage();
+  const start = performance.now();
+  try {
+    await impl.run(n, c, probe);
+  } finally {
+    clearInterval(sampler);
+  }
+  const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  probe.sampleHeap();
+  return {
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    peakMB: (probe.peak - probe.base) / MB,
+    count: probe.count,
+    sum: probe.sum,
+    hash: probe.hash,
+  };
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * The time a run at n is expected to take, from the runs at smaller sizes: the last median scaled
+ * by (n / lastN)^e, with e the growth seen between the last two sizes, clamped to [1, 2].
+ */
+function project(history: readonly { n: number; ms: number }[], n: number): number | undefined {
+  const last = history.at(-1);
+  if (last === undefined) return undefined;
+  let exponent = 1;
+  const prev = history.at(-2);
+  if (prev !== undefined && prev.ms > 0) {
+    exponent = Math.log(last.ms / prev.ms) / Math.log(last.n / prev.n);
+    exponent = Math.min(2, Math.max(1, exponent));
+  }
+  return last.ms * (n / last.n) ** exponent;
+}
+
+export const formatN = (n: number): string => {
+  const exp = Math.log10(n);
+  return Number.isInteger(exp) ? `10^${exp}` : String(n);
+};
+
+const check = (def: CaseDef, a: Sample, ref: Sample): string | undefined => {
+  if (a.count !== ref.count || a.sum !== ref.sum) {
+    return `wrong result: ${a.count} results summing to ${a.sum}, expected ${ref.count} summing to ${ref.sum}`;
+  }
+  if (def.ordered && a.hash !== ref.hash) return 'wrong result: results out of input order';
+  return undefined;
+};
+
+/**
+ * Runs one case at every size and concurrency. Each size: one warm-up run of every
+ * implementation, then `reps` repetitions, each running every implementation once, in an order
+ * rotated by one each repetition; the hand-written floor's result is the reference every other
+ * implementation's result is checked against.
+ */
+export async function runCase(def: CaseDef, opts: RunOptions): Promise<{ rows: Row[]; skips: Skip[] }> {
+  const rows: Row[] = [];
+  const skips: Skip[] = [];
+  // An implementation that did not finish (or gave a wrong result) at some size is not run at that
+  // size or above again, at any concurrency: its slowness there does not depend on concurrency.
+  const failedAt = new Map<Impl, { n: number; concurrency: number | null }>();
+  for (const { concurrency, sizes: allSizes } of def.runs) {
+    const sizes = opts.quick ? allSizes.slice(0, 1) : allSizes;
+    const c = concurrency ?? 1;
+    const history = new Map<Impl, { n: number; ms: number }[]>();
+    const stopped = new Set<Impl>();
+    const stop = (impl: Impl, n: number): void => {
+      stopped.add(impl);
+      if (!failedAt.has(impl)) failedAt.set(impl, { n, concurrency });
+    };
+    const label = `${def.id}${concurrency === null ? '' : ` c=${concurrency}`}`;
+    for (const n of sizes) {
+      const skip = (impl: Impl, reason: string): void => {
+        skips.push({ case: def.id, impl: impl.impl, variant: impl.variant, n, concurrency, reason });
+        opts.log(`  skip ${impl.impl} (${impl.variant}) at N=${formatN(n)}: ${reason}`);
+      };
+      opts.log(`${label} N=${formatN(n)}`);
+      const active: Impl[] = [];
+      for (const impl of def.impls) {
+        if (opts.quick && impl.ours === true && impl.primary !== true) continue;
+        const projected = project(history.get(impl) ?? [], n);
+        const failed = failedAt.get(impl);
+        if (impl.primary === true)
+          active.push(impl); // ours is measured at every size, however long
+        else if (stopped.has(impl)) skip(impl, 'stopped at a smaller N');
+        else if (failed !== undefined && n >= failed.n) {
+          skip(
+            impl,
+            `stopped at N=${formatN(failed.n)}${failed.concurrency === null ? '' : `, concurrency ${failed.concurrency}`}`,
+          );
+        } else if (impl.maxN !== undefined && n > impl.maxN) skip(impl, impl.maxNReason ?? 'not run at this size');
+        else if (projected !== undefined && projected > opts.limitMs) {
+          skip(impl, `projected ${(projected / 1000).toFixed(0)} s per run, over the ${opts.limitMs / 1000} s limit`);
+        } else active.push(impl);
+      }
+      const floor = active.find((impl) => impl.impl === 'hand-written');
+      if (floor === undefined) throw new Error(`${def.id}: the hand-written floor must run at every size`);
+
+      let reference: Sample | undefined;
+      const bad = (impl: Impl, sample: Sample): boolean => {
+        const problem = reference === undefined ? undefined : check(def, sample, reference);
+        if (problem === undefined) return false;
+        skip(impl, problem);
+        stop(impl, n);
+        return true;
+      };
+      const warmN = Math.min(n, opts.warmN);
+      reference = await measure(floor, warmN, c, opts.limitMs);
+      for (const impl of active) {
+        if (impl === floor) continue;
+        try {
+          bad(impl, await measure(impl, warmN, c, opts.limitMs));
+        } catch (err) {
+          if (!(err instanceof DeadlineExceeded)) throw err;
+          skip(impl, `warm-up at N=${formatN(warmN)} did not finish within ${opts.limitMs / 1000} s`);
+          stop(impl, warmN);
+        }
+      }
+      reference = undefined;
+
+      const samples = new Map<Impl, Sample[]>();
+      for (let rep = 0; rep < opts.reps; rep++) {
+        const running = active.filter((impl) => !stopped.has(impl));
+        for (let i = 0; i < running.length; i++) {
+          const impl = running[(i + rep) % running.length]!;
+          if (stopped.has(impl)) continue;
+          let sample: Sample;
+          try {
+            sample = await measure(impl, n, c, opts.limitMs);
+          } catch (err) {
+            if (!(err instanceof DeadlineExceeded)) throw err;
+            skip(impl, `stopped: a run passed ${opts.limitMs / 1000} s with ${err.done} of ${n} items done`);
+            stop(impl, n);
+            continue;
+          }
+          if (impl === floor && reference === undefined) reference = sample;
+          if (impl !== floor && reference !== undefined && bad(impl, sample)) continue;
+          const list = samples.get(impl) ?? [];
+          list.push(sample);
+          samples.set(impl, list);
+        }
+      }
+
+      const cellRows: Row[] = [];
+      for (const impl of active) {
+        const list = samples.get(impl);
+        if (stopped.has(impl) || list === undefined) continue;
+        const ms = median(list.map((s) => s.ms));
+        cellRows.push({
+          case: def.id,
+          impl: impl.impl,
+          variant: impl.variant,
+          n,
+          concurrency,
+          medianMs: round(ms, 3),
+          medianCpuMs: round(median(list.map((s) => s.cpuMs)), 3),
+          itemsPerSec: Math.round(n / (ms / 1000)),
+          peakHeapMB: round(median(list.map((s) => s.peakMB)), 2),
+          ratioVsOurs: null,
+          reps: list.length,
+          samplesMs: list.map((s) => round(s.ms, 3)),
+          ours: impl.ours === true,
+          primary: impl.primary === true,
+        });
+        const h = history.get(impl) ?? [];
+        h.push({ n, ms });
+        history.set(impl, h);
+      }
+      const primary = cellRows.find((r) => r.primary);
+      for (const row of cellRows) {
+        if (primary !== undefined && !row.primary) row.ratioVsOurs = round(row.medianMs / primary.medianMs, 3);
+        const ratio = row.ratioVsOurs === null ? '' : `  ×${row.ratioVsOurs.toFixed(2)} of ours`;
+        opts.log(
+          `  ${`${row.impl} (${row.variant})`.padEnd(58)} ${row.medianMs.toFixed(1).padStart(9)} ms ` +
+            `${row.peakHeapMB.toFixed(1).padStart(7)} MB${ratio}`,
+        );
+      }
+      rows.push(...cellRows);
+    }
+  }
+  return { rows, skips };
+}
+
+export function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}

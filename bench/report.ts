@@ -1,0 +1,421 @@
+// Turns results into the stdout table, the targets' verdicts, and docs/performance.md with its
+// charts (docs/performance/*.svg) and raw results (docs/performance/results.json).
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as prettier from 'prettier';
+import { formatN, type CaseDef, type Impl, type Row, type Skip } from './harness.js';
+import { ROOT } from './library.js';
+import type { ProfileRequest, ProfileResult } from './profiler.js';
+import { lineChart, type Series } from './svg.js';
+
+export interface Results {
+  node: string;
+  v8: string;
+  machine: { cpu: string; cores: number; memoryGiB: number; platform: string };
+  /** os.loadavg() when the run started and ended: other processes on the machine skew wall times. */
+  loadAverage: { start: number[]; end: number[] };
+  commit: string;
+  date: string;
+  quick: boolean;
+  reps: number;
+  limitSeconds: number;
+  totalSeconds: number;
+  gcExposed: boolean;
+  cases: Row[];
+  skipped: Skip[];
+  /** CPU profiles of our implementation in the cases whose targets were missed. */
+  profiles: ProfileResult[];
+}
+
+export interface Verdict {
+  /** The case the target is about. */
+  case: string;
+  target: string;
+  measured: string;
+  /** null: not measured in this run (a size or peer was not run). */
+  met: boolean | null;
+}
+
+/** "No slower than" allows this much noise. */
+const TOLERANCE = 1.05;
+/** Heap growth per extra item under which the heap counts as flat; holding a value costs >= 8 bytes. */
+const FLAT_BYTES_PER_ITEM = 4;
+
+const x = (v: number): string => `${v >= 10 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(2)}×`;
+const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const mb = (v: number): string => v.toFixed(1);
+const cLabel = (c: number | null): string => (c === null ? '' : `, concurrency ${c}`);
+const rate = (v: number): string =>
+  v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : v >= 1e3 ? `${(v / 1e3).toFixed(0)} k` : `${v.toFixed(0)}`;
+
+function find(r: Results, kase: string, n: number, c: number | null, pred: (row: Row) => boolean): Row | undefined {
+  return r.cases.find((row) => row.case === kase && row.n === n && row.concurrency === c && pred(row));
+}
+const primaryRow = (r: Results, kase: string, n: number, c: number | null): Row | undefined =>
+  find(r, kase, n, c, (row) => row.primary);
+
+/** The targets of issue 7, each checked against this run's figures. */
+export function verdicts(r: Results): Verdict[] {
+  const out: Verdict[] = [];
+  for (const kase of ['slow-work-promise', 'slow-work-timer']) {
+    const cs = [...new Set(r.cases.filter((row) => row.case === kase).map((row) => row.concurrency))];
+    for (const c of cs) {
+      const small = primaryRow(r, kase, 1e5, c);
+      const big = primaryRow(r, kase, 1e6, c);
+      if (small !== undefined && big !== undefined) {
+        const growth = big.medianMs / small.medianMs;
+        out.push({
+          case: kase,
+          target: `${kase}${cLabel(c)}: time linear in N (10^6 at most 12× 10^5)`,
+          measured: `${ms(big.medianMs)} ms / ${ms(small.medianMs)} ms = ${x(growth)}`,
+          met: growth <= 12,
+        });
+        const perItem = ((big.peakHeapMB - small.peakHeapMB) * 1024 * 1024) / (big.n - small.n);
+        out.push({
+          case: kase,
+          target: `${kase}${cLabel(c)}: peak heap flat in N (under ${FLAT_BYTES_PER_ITEM} bytes per extra item from 10^5 to 10^6)`,
+          measured:
+            `${mb(primaryRow(r, kase, 1e4, c)?.peakHeapMB ?? NaN)} / ${mb(small.peakHeapMB)} / ` +
+            `${mb(big.peakHeapMB)} MB at 10^4 / 10^5 / 10^6: ${perItem.toFixed(1)} bytes per extra item`,
+          met: perItem < FLAT_BYTES_PER_ITEM,
+        });
+      }
+    }
+    const ours = primaryRow(r, kase, 1e5, 4);
+    const mergeMap = find(r, kase, 1e5, 4, (row) => row.impl === 'rxjs' && row.variant.includes('mergeMap'));
+    if (ours !== undefined) {
+      out.push({
+        case: kase,
+        target: `${kase}, concurrency 4, N=10^5: at least 10× faster than mergeMap(work, 4)`,
+        measured:
+          mergeMap === undefined
+            ? 'mergeMap was not run at 10^5'
+            : `mergeMap ${ms(mergeMap.medianMs)} ms / ours ${ms(ours.medianMs)} ms = ${x(mergeMap.medianMs / ours.medianMs)}`,
+        met: mergeMap === undefined ? null : mergeMap.medianMs / ours.medianMs >= 10,
+      });
+    }
+  }
+  const noSlower = (kase: string, peer: string, what: string): void => {
+    const sizes = [...new Set(r.cases.filter((row) => row.case === kase).map((row) => row.n))];
+    const parts: string[] = [];
+    let met: boolean | null = null;
+    for (const n of sizes) {
+      const ours = r.cases.find((row) => row.case === kase && row.n === n && row.primary);
+      const other = r.cases.find((row) => row.case === kase && row.n === n && row.variant.includes(peer));
+      if (ours === undefined || other === undefined) continue;
+      const ok = ours.medianMs <= other.medianMs * TOLERANCE;
+      met = (met ?? true) && ok;
+      parts.push(
+        `${formatN(n)}: ours ${ms(ours.medianMs)} ms vs ${ms(other.medianMs)} ms (${x(ours.medianMs / other.medianMs)} its time)`,
+      );
+    }
+    out.push({
+      case: kase,
+      target: `${what} (within ${Math.round((TOLERANCE - 1) * 100)}% noise)`,
+      measured: parts.join('; '),
+      met,
+    });
+  };
+  noSlower(
+    'sync-mergeWorkers',
+    'mergeMap',
+    'Synchronous overhead: mergeWorkers no slower than mergeMap(x => of(x), 4)',
+  );
+  noSlower('sync-batchFresh', 'bufferCount', 'Synchronous overhead: batchFresh no slower than bufferCount');
+  return out;
+}
+
+/** What to profile for each case with a missed target: our primary implementation at 10^5 (10^6 if fast). */
+export function profileRequests(r: Results): ProfileRequest[] {
+  const missed = [
+    ...new Set(
+      verdicts(r)
+        .filter((v) => v.met === false)
+        .map((v) => v.case),
+    ),
+  ];
+  return missed.map((kase) => {
+    const sizes = r.cases.filter((row) => row.case === kase && row.primary);
+    const at100k = sizes.find((row) => row.n === 1e5 && (row.concurrency ?? 4) === 4);
+    const n = at100k !== undefined && at100k.medianMs < 300 ? 1e6 : 1e5;
+    return { case: kase, n, c: 4 };
+  });
+}
+
+const mark = (met: boolean | null): string => (met === null ? 'not measured' : met ? 'met' : 'MISSED');
+
+/** The plain-text report on stdout (without --json). */
+export function renderText(r: Results): string {
+  const lines: string[] = [];
+  lines.push(
+    `rxjs-backpressure benchmarks, node ${r.node}, ${r.machine.cpu} × ${r.machine.cores}, ${r.machine.memoryGiB} GiB` +
+      `${r.quick ? ' (quick: smallest sizes only)' : ''}; load average ${r.loadAverage.start.map((v) => v.toFixed(1)).join(' ')} at start`,
+  );
+  let last = '';
+  for (const row of r.cases) {
+    const head = `${row.case}${cLabel(row.concurrency)}, N=${formatN(row.n)}`;
+    if (head !== last) lines.push('', head);
+    last = head;
+    const ratio = row.ratioVsOurs === null ? '' : `  peer÷ours ${row.ratioVsOurs.toFixed(2)}`;
+    lines.push(
+      `  ${`${row.impl}: ${row.variant}`.padEnd(66)} ${ms(row.medianMs).padStart(8)} ms ` +
+        `${rate(row.itemsPerSec).padStart(7)}/s ${mb(row.peakHeapMB).padStart(7)} MB${ratio}`,
+    );
+  }
+  if (r.skipped.length > 0) {
+    lines.push('', 'Not run:');
+    for (const s of r.skipped) {
+      lines.push(`  ${s.case}${cLabel(s.concurrency)}, N=${formatN(s.n)}: ${s.impl} (${s.variant}): ${s.reason}`);
+    }
+  }
+  lines.push('', 'Targets:');
+  for (const v of verdicts(r)) lines.push(`  [${mark(v.met)}] ${v.target}: ${v.measured}`);
+  return `${lines.join('\n')}\n`;
+}
+
+// ---- docs ---------------------------------------------------------------------------------------
+
+const PALETTE = ['#1f77b4', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#ff7f0e'];
+const OURS_COLOR = '#d62728';
+
+const seriesName = (row: { impl: string; variant: string }): string => `${row.impl}: ${row.variant}`;
+const implKey = (impl: Impl): string => seriesName(impl);
+
+function chartsFor(r: Results, def: CaseDef, c: number | null): { file: string; svg: string; alt: string }[] {
+  const rows = r.cases.filter((row) => row.case === def.id && row.concurrency === c);
+  let peer = 0;
+  const series = (metric: (row: Row) => number): Series[] =>
+    def.impls
+      .map((impl): Series | undefined => {
+        const points = rows
+          .filter((row) => seriesName(row) === implKey(impl))
+          .map((row) => [row.n, metric(row)] as const);
+        if (points.length === 0) return undefined;
+        const ours = impl.ours === true;
+        return {
+          name: implKey(impl),
+          points,
+          color: ours ? OURS_COLOR : PALETTE[peer++ % PALETTE.length]!,
+          dashed: ours && impl.primary !== true,
+          bold: impl.primary === true,
+        };
+      })
+      .filter((s): s is Series => s !== undefined);
+  const base = `${def.id}${c === null ? '' : `-c${c}`}`;
+  const what = `${def.title}${cLabel(c)}`;
+  const timeSeries = series((row) => row.medianMs);
+  peer = 0;
+  const heapSeries = series((row) => Math.max(0, row.peakHeapMB));
+  return [
+    {
+      file: `${base}-time.svg`,
+      alt: `${what}: median time against N`,
+      svg: lineChart({
+        title: `${what}: median time`,
+        xLabel: 'N (items)',
+        yLabel: 'median ms (log)',
+        yLog: true,
+        series: timeSeries,
+      }),
+    },
+    {
+      file: `${base}-heap.svg`,
+      alt: `${what}: peak heap against N`,
+      svg: lineChart({
+        title: `${what}: peak heap`,
+        xLabel: 'N (items)',
+        yLabel: 'peak heap above baseline, MB',
+        yLog: false,
+        series: heapSeries,
+      }),
+    },
+  ];
+}
+
+function table(rows: readonly Row[]): string {
+  const out = [
+    '| N | implementation | median ms | CPU ms | items/s | peak heap MB | time ÷ ours |',
+    '| --: | :-- | --: | --: | --: | --: | --: |',
+  ];
+  for (const row of rows) {
+    const name = row.ours ? `**${row.impl}**: ${row.variant}` : `${row.impl}: ${row.variant}`;
+    const ratio = row.primary ? '1 (ours)' : row.ratioVsOurs === null ? '' : row.ratioVsOurs.toFixed(2);
+    out.push(
+      `| ${formatN(row.n)} | ${name.replace(/\|/g, '\\|')} | ${ms(row.medianMs)} | ${ms(row.medianCpuMs)} | ` +
+        `${rate(row.itemsPerSec)} | ${mb(row.peakHeapMB)} | ${ratio} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+/** Where a peer is faster than ours: the figures, and why (from the case's notes). */
+function peerWins(r: Results, def: CaseDef, c: number | null): string[] {
+  const out: string[] = [];
+  for (const impl of def.impls) {
+    if (impl.ours === true) continue;
+    const wins = r.cases.filter(
+      (row) =>
+        row.case === def.id &&
+        row.concurrency === c &&
+        seriesName(row) === implKey(impl) &&
+        row.ratioVsOurs !== null &&
+        row.ratioVsOurs < 1,
+    );
+    if (wins.length === 0) continue;
+    const at = wins.map((row) => `${x(1 / row.ratioVsOurs!)} at ${formatN(row.n)}`).join(', ');
+    out.push(`- **${implKey(impl)}** is faster than ours: ${at}. ${impl.whyFaster ?? ''}`.trimEnd());
+  }
+  return out;
+}
+
+function heapNotes(r: Results, def: CaseDef, c: number | null): string[] {
+  const out: string[] = [];
+  for (const impl of def.impls) {
+    if (impl.whyHeap === undefined) continue;
+    const rows = r.cases.filter(
+      (row) => row.case === def.id && row.concurrency === c && seriesName(row) === implKey(impl),
+    );
+    if (rows.length < 2) continue;
+    const first = rows[0]!;
+    const lastRow = rows.at(-1)!;
+    out.push(
+      `- ${implKey(impl)}: ${mb(first.peakHeapMB)} MB at ${formatN(first.n)}, ${mb(lastRow.peakHeapMB)} MB at ` +
+        `${formatN(lastRow.n)}; ${impl.whyHeap}`,
+    );
+  }
+  return out;
+}
+
+function markdown(r: Results, cases: readonly CaseDef[], charts: Map<string, { file: string; alt: string }[]>): string {
+  const md: string[] = [];
+  const load = (v: number[]): string => v.map((n) => n.toFixed(2)).join(', ');
+  md.push(
+    '# Performance',
+    '',
+    '<!-- Generated by `npm run bench -- --write-docs` (bench/report.ts); edit the generator, not this file. -->',
+    '',
+    `Measured ${r.date.slice(0, 10)} at commit \`${r.commit}\`, in ${Math.round(r.totalSeconds / 60)} minutes` +
+      `${r.quick ? ' (quick run: smallest sizes only)' : ''}.`,
+    '',
+    '## Machine',
+    '',
+    `- CPU: ${r.machine.cpu}, ${r.machine.cores} logical cores (\`os.cpus()\`)`,
+    `- Memory: ${r.machine.memoryGiB} GiB`,
+    `- OS: ${r.machine.platform}`,
+    `- Node ${r.node} (V8 ${r.v8}), run as \`node --expose-gc --import tsx bench/run.ts\``,
+    `- Load average (1, 5, 15 min) at start: ${load(r.loadAverage.start)}; at end: ${load(r.loadAverage.end)}. ` +
+      'The machine is shared: a load above the core count means other processes took CPU during the run, ' +
+      'which inflates wall times; the CPU-time column and the interleaving (below) soften that, and the ratios are ' +
+      'more trustworthy than the absolute figures.',
+    '',
+    '## Method',
+    '',
+    '- Our operators are bundled by tsup with the build options of the package (ESM, target node20) from the ' +
+      'sources of the commit named above (exported with `git archive`, so edits in progress are not measured; ' +
+      '`--worktree` measures the work tree instead) and imported from that bundle, as users get them. The peers ' +
+      'are imported from their packages.',
+    `- Each case runs at each size N and concurrency: first one untimed warm-up run of every implementation ` +
+      `(at min(N, 10^4)), then ${r.reps} measured repetitions. Each repetition runs ours and every peer once, back ` +
+      'to back in one process, in an order rotated by one place each repetition, so ours alternates with each peer ' +
+      'and drift in the machine (other load, heap growth, thermal) falls on every implementation alike.',
+    '- Time: `performance.now()` around one run; the table gives the median over the repetitions, items per second ' +
+      'from that median, and the median CPU time (user + system, `process.cpuUsage()`) of the process during a run. ' +
+      '"time ÷ ours" is the ratio of medians, peer over ours: above 1 ours is faster, below 1 the peer is.',
+    '- Peak heap: `gc()` before each run, then `v8.getHeapStatistics().used_heap_size` sampled every 5 ms by a ' +
+      'timer and every 1024 results inside the hot loop (a synchronous run never yields to the timer); the figure is ' +
+      'the peak above the post-gc baseline, median over the repetitions. It includes young-generation garbage not ' +
+      'yet collected (up to the size of the semi-space, 16 MB by default), so only growth with N means retained memory.',
+    '- Every implementation hands each result to the same probe, which counts, sums and (for ordered cases) ' +
+      'hashes them in order; each run is checked against the hand-written floor.',
+    `- An implementation is not run at a size where its time, projected from the smaller sizes, exceeds ` +
+      `${r.limitSeconds} s per run; a run that passes ${r.limitSeconds} s anyway is stopped and not run again at ` +
+      'that size or above. Both are listed under [Not run](#not-run). Our primary variant is exempt: it is measured ' +
+      'at every size of its case, however long it takes. Sizes a case leaves out are chosen to keep the full run ' +
+      'near ten minutes, and said at the case.',
+    '- `npm run bench -- --json` prints one JSON document (the rows below) on stdout and progress on stderr; npm ' +
+      'itself prints a banner on stdout first unless run as `npm run -s bench -- --json`. `--quick` runs the ' +
+      'smallest size of each case and only our primary variants.',
+    '',
+    '## Targets',
+    '',
+    '| target | measured | verdict |',
+    '| :-- | :-- | :-- |',
+    ...verdicts(r).map(
+      (v) => `| ${v.target} | ${v.measured} | ${v.met === null ? 'not measured' : v.met ? 'met' : '**missed**'} |`,
+    ),
+    '',
+  );
+  if (r.profiles.length > 0) {
+    md.push(
+      '### Where the time goes in the misses',
+      '',
+      'Our implementation in each case with a missed target, run once under `node --cpu-prof` after a warm-up; ' +
+        'self time of that run by function, with file:line in the TypeScript sources (mapped through the ' +
+        "bundle's source map). Reproduce one with `node --import tsx bench/profile.ts --case ID [--n N] [--c C]`.",
+      '',
+    );
+    for (const p of r.profiles) {
+      md.push(
+        `#### ${p.request.case}, N=${formatN(p.request.n)}, concurrency ${p.request.c}: ${ms(p.runMs)} ms`,
+        '',
+        '| self % | self ms | function | file:line |',
+        '| --: | --: | :-- | :-- |',
+        ...p.hotSpots.map((h) => `| ${h.selfPercent.toFixed(1)} | ${ms(h.selfMs)} | \`${h.fn}\` | ${h.where} |`),
+        '',
+      );
+    }
+  }
+  for (const def of cases) {
+    const caseRows = r.cases.filter((row) => row.case === def.id);
+    if (caseRows.length === 0) continue;
+    md.push(`## ${def.title}`, '', `Case \`${def.id}\`. ${def.description}`, '');
+    if (def.note !== undefined) md.push(def.note, '');
+    for (const { concurrency: c } of def.runs) {
+      const rows = caseRows.filter((row) => row.concurrency === c);
+      if (rows.length === 0) continue;
+      if (def.runs.length > 1 || c !== null) md.push(`### ${def.title}${cLabel(c)}`, '');
+      md.push(table(rows), '');
+      for (const chart of charts.get(`${def.id}/${c}`) ?? []) md.push(`![${chart.alt}](performance/${chart.file})`, '');
+      const wins = peerWins(r, def, c);
+      if (wins.length > 0) md.push('Where a peer is faster than ours, and why:', '', ...wins, '');
+      const heap = heapNotes(r, def, c);
+      if (heap.length > 0) md.push('Heap that grows with N:', '', ...heap, '');
+    }
+  }
+  md.push('## Not run', '');
+  if (r.skipped.length === 0) md.push('Every implementation ran at every size of its case.');
+  else {
+    md.push('| case | N | implementation | why |', '| :-- | --: | :-- | :-- |');
+    for (const s of r.skipped) {
+      md.push(
+        `| ${s.case}${cLabel(s.concurrency)} | ${formatN(s.n)} | ${seriesName(s).replace(/\|/g, '\\|')} | ${s.reason} |`,
+      );
+    }
+  }
+  md.push('');
+  return md.join('\n');
+}
+
+/** Writes docs/performance.md, docs/performance/*.svg and docs/performance/results.json. */
+export async function writeDocs(r: Results, cases: readonly CaseDef[], log: (line: string) => void): Promise<void> {
+  const dir = path.join(ROOT, 'docs', 'performance');
+  await mkdir(dir, { recursive: true });
+  for (const file of await readdir(dir)) if (file.endsWith('.svg')) await rm(path.join(dir, file));
+  const charts = new Map<string, { file: string; alt: string }[]>();
+  for (const def of cases) {
+    for (const { concurrency: c } of def.runs) {
+      if (!r.cases.some((row) => row.case === def.id && row.concurrency === c)) continue;
+      const list = chartsFor(r, def, c);
+      for (const chart of list) await writeFile(path.join(dir, chart.file), chart.svg);
+      charts.set(`${def.id}/${c}`, list);
+    }
+  }
+  const mdFile = path.join(ROOT, 'docs', 'performance.md');
+  const config = (await prettier.resolveConfig(mdFile)) ?? {};
+  await writeFile(mdFile, await prettier.format(markdown(r, cases, charts), { ...config, parser: 'markdown' }));
+  const jsonFile = path.join(dir, 'results.json');
+  await writeFile(jsonFile, await prettier.format(JSON.stringify(r), { ...config, parser: 'json' }));
+  log(
+    `wrote ${path.relative(ROOT, mdFile)}, ${path.relative(ROOT, jsonFile)} and ${[...charts.values()].flat().length} charts`,
+  );
+}

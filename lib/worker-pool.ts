@@ -7,7 +7,14 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
-import { CancelledError, ProtocolError, optionRangeError, optionTypeError, type CancelReason } from './errors.js';
+import {
+  CancelledError,
+  OverflowError,
+  ProtocolError,
+  optionRangeError,
+  optionTypeError,
+  type CancelReason,
+} from './errors.js';
 import { Deque } from './deque.js';
 import { Monitor } from './monitor.js';
 import { demandSource, type Producer, type ProducerSink } from './producer.js';
@@ -102,6 +109,12 @@ export interface WorkerPoolOptions<T> {
    * 1024). A demand-aware source is asked for free slots only and needs no queue.
    */
   capacity?: number;
+  /**
+   * How many finished results may wait for a demand-aware consumer that is not asking (default
+   * 1024). Only a worker whose inner emits many values can reach it; one more is an
+   * OverflowError. A plain subscriber takes every result at once and never fills it.
+   */
+  resultCapacity?: number;
   /** For a source that cannot be paused only: what a full queue does (default `'error'`). */
   overflow?: 'drop-newest' | 'drop-oldest' | 'error';
   /** For a source that cannot be paused only: called with each dropped value. */
@@ -123,6 +136,7 @@ export interface PoolConfig<T, R> {
   retry: (Required<Omit<RetryOptions, 'shouldRetry'>> & { shouldRetry: RetryOptions['shouldRetry'] }) | undefined;
   scheduler: SchedulerLike;
   capacity: number;
+  resultCapacity: number;
   overflow: 'drop-newest' | 'drop-oldest' | 'error';
   onDrop: ((value: T, event: DropEvent) => void) | undefined;
   monitor: Monitor<WorkerStats> | undefined;
@@ -182,6 +196,7 @@ export function resolvePoolConfig<T, R>(
     retry: resolveRetry(name, opts.retry),
     scheduler,
     capacity: optionalPositiveInteger(name, 'capacity', opts.capacity, 1024),
+    resultCapacity: optionalPositiveInteger(name, 'resultCapacity', opts.resultCapacity, 1024),
     overflow,
     onDrop: optionalFunction(name, 'onDrop', opts.onDrop),
     monitor: opts.monitor,
@@ -401,6 +416,10 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
       (ordered ? task.results === undefined || task.results.isEmpty : unorderedResults.isEmpty)
     ) {
       sink.next(result); // fast path: nothing waits ahead of it
+      return;
+    }
+    if (bufferedResults >= config.resultCapacity) {
+      fail(new OverflowError(name, config.resultCapacity, 'error', 'results'), 'source-failed');
       return;
     }
     (ordered ? (task.results ??= new Deque<R>()) : unorderedResults).push(result);

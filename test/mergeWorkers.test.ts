@@ -556,6 +556,35 @@ describe('mergeWorkers: backpressure from a demand-aware consumer', () => {
   });
 });
 
+describe('mergeWorkers: results held for a consumer that is not asking are bounded', () => {
+  it('an inner that emits more than resultCapacity results while nobody asks fails with an OverflowError', () => {
+    const p = probe(fromPull([1]).pipe(mergeWorkers(() => range(0, 10), { concurrency: 1, resultCapacity: 3 })));
+    p.request(1);
+    expect(p.values).toEqual([0]);
+    expect(p.errors).toHaveLength(1);
+    expect(p.errors[0]).toBeInstanceOf(OverflowError);
+    expect((p.errors[0] as Error).message).toBe(
+      "mergeWorkers: queue overflow (capacity 3 results, overflow policy 'error')",
+    );
+  });
+
+  it('a plain subscriber takes every result as it comes, whatever resultCapacity is', async () => {
+    const out = await firstValueFrom(
+      fromPull([1, 2]).pipe(
+        mergeWorkers(() => range(0, 10), { concurrency: 2, resultCapacity: 1 }),
+        toArray(),
+      ),
+    );
+    expect(out).toHaveLength(20);
+  });
+
+  it('validates resultCapacity', () => {
+    expect(() => mergeWorkers(() => of(1), { concurrency: 1, resultCapacity: 0 })).toThrow(
+      /mergeWorkers: 'resultCapacity' must be a positive integer, got 0/,
+    );
+  });
+});
+
 describe('orderedMerge', () => {
   it('emits in input order with concurrency > 1', async () => {
     const out = await firstValueFrom(

@@ -558,8 +558,12 @@ describe('mergeWorkers: backpressure from a demand-aware consumer', () => {
 
 describe('mergeWorkers: results held for a consumer that is not asking are bounded', () => {
   it('an inner that emits more than resultCapacity results while nobody asks fails with an OverflowError', () => {
-    const p = probe(fromPull([1]).pipe(mergeWorkers(() => range(0, 10), { concurrency: 1, resultCapacity: 3 })));
-    p.request(1);
+    // One result is asked for; three may wait; the fifth does not fit.
+    const p = probe(
+      fromPull([1]).pipe(mergeWorkers(() => range(0, 10), { concurrency: 1, resultCapacity: 3 })),
+      undefined,
+      1,
+    );
     expect(p.values).toEqual([0]);
     expect(p.errors).toHaveLength(1);
     expect(p.errors[0]).toBeInstanceOf(OverflowError);

@@ -1,6 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { EMPTY, NEVER, Subject, finalize, map, of, pipe, take, type OperatorFunction } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import fc from 'fast-check';
 import {
   CancelledError,
@@ -13,11 +12,7 @@ import {
   type DrainReport,
 } from '../index.js';
 import { pullEvery } from '../marbles/testing.js';
-
-function marbles(run: (helpers: Parameters<Parameters<TestScheduler['run']>[0]>[0], s: TestScheduler) => void): void {
-  const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-  scheduler.run((helpers) => run(helpers, scheduler));
-}
+import { marbles } from './helpers.js';
 
 const identity =
   <T>(): OperatorFunction<T, T> =>

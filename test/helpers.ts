@@ -1,4 +1,6 @@
 import type { Observable } from 'rxjs';
+import { TestScheduler, type RunHelpers } from 'rxjs/testing';
+import { expect } from 'vitest';
 import { demandProtocolOf, type DemandHandle } from '../lib/protocol.js';
 
 /** A hand-driven demand-aware consumer: the test decides when and how much to request. */
@@ -82,4 +84,10 @@ export function countingIterable(limit = Infinity): {
     },
   };
   return { iterable, pulled: () => pulled, returned: () => returned };
+}
+
+/** Runs `run` in a TestScheduler's virtual time, asserting with vitest's deep equality. */
+export function marbles(run: (helpers: RunHelpers, scheduler: TestScheduler) => void): void {
+  const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+  scheduler.run((helpers) => run(helpers, scheduler));
 }

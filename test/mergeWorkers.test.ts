@@ -17,7 +17,6 @@ import {
   toArray,
   type OperatorFunction,
 } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import fc from 'fast-check';
 import {
   CancelledError,
@@ -28,12 +27,7 @@ import {
   workerMonitor,
   type WorkContext,
 } from '../index.js';
-import { countingIterable, probe } from './helpers.js';
-
-function marbles(run: (helpers: Parameters<Parameters<TestScheduler['run']>[0]>[0], s: TestScheduler) => void): void {
-  const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-  scheduler.run((helpers) => run(helpers, scheduler));
-}
+import { countingIterable, probe, marbles } from './helpers.js';
 
 describe('mergeWorkers and orderedMerge: public surface', () => {
   it('are pipeable operators with typed workers and contexts', () => {

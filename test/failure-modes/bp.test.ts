@@ -22,7 +22,7 @@ import { probe } from '../helpers.js';
 /*
  * Failure modes BP-01..BP-20 that marbles cannot show: Promises, AbortSignals, web streams, and
  * properties over many shapes. The marble cases are in marbles/cases/failure-modes/bp.ts; the
- * catalog is docs/failure-modes/BP.md. No assertion depends on wall-clock speed: virtual time,
+ * catalog is docs/failure-modes.md. No assertion depends on wall-clock speed: virtual time,
  * or the order and counts of events around real microtasks and macrotasks.
  */
 

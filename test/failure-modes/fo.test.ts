@@ -33,7 +33,7 @@ import { countingIterable } from '../helpers.js';
 /*
  * Failure modes FO-01..FO-13 ("Fan-out, find the bug") where marbles cannot go: Promise workers,
  * AbortSignals, worker threads, and properties over many shapes. The marble cases are in
- * marbles/cases/failure-modes/fo.ts; the catalog is docs/failure-modes/FO.md. Nothing here
+ * marbles/cases/failure-modes/fo.ts; the catalog is docs/failure-modes.md. Nothing here
  * measures wall-clock time: "long" work waits on a gate the test opens, and assertions are about
  * order and counts, or run in virtual time.
  */

@@ -31,7 +31,7 @@ import { countingIterable, probe } from '../helpers.js';
  * Failure modes WP-01..WP-13 ("Worker pools, find the bug") where marbles cannot go: Promise
  * workers, AbortSignals, for-await loops, channels driven by async producers, and properties over
  * many shapes. The marble cases are in marbles/cases/failure-modes/wp.ts; the catalog is
- * docs/failure-modes/WP.md. Nothing here measures wall-clock time: assertions are about order
+ * docs/failure-modes.md. Nothing here measures wall-clock time: assertions are about order
  * and counts around microtasks and a few macrotask turns, or run in virtual time.
  */
 

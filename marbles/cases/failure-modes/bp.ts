@@ -35,7 +35,7 @@ import { pullEvery } from '../../testing.js';
 /*
  * Failure modes BP-01..BP-20 (seed 001, "Backpressure: find the bug"). Each Go bug is mapped to
  * its RxJS analog. Where plain RxJS shows the failure, a `-naive` case pins it and a `-library`
- * case shows the library's operator preventing it; docs/failure-modes/BP.md is the catalog.
+ * case shows the library's operator preventing it; docs/failure-modes.md is the catalog.
  *
  * Conventions: a worker's job is an inner cold observable (`job`, `slow`, `call`), so inner
  * subscription marbles show exactly when a job held resources. Counters live in `context` and

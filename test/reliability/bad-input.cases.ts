@@ -221,6 +221,12 @@ const poolRows = (fn: 'mergeWorkers' | 'orderedMerge'): BadInput[] => {
       withOption('capacity'),
       positiveIntegerRows(false).filter(([v]) => v !== null),
     ),
+    ...optionRows(
+      fn,
+      'resultCapacity',
+      withOption('resultCapacity'),
+      positiveIntegerRows(false).filter(([v]) => v !== null),
+    ),
     ...optionRows(fn, 'retry', withOption('retry'), [
       [42, TypeError],
       ['twice', TypeError],

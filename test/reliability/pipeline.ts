@@ -72,6 +72,8 @@ export interface PoolSpec {
   /** The push-source queue (used when the pool's upstream cannot be paused). */
   readonly capacity: number;
   readonly overflow: 'drop-newest' | 'drop-oldest' | 'error';
+  /** How many finished results may wait for a consumer that is not asking (default 1024). */
+  readonly resultCapacity?: number;
   readonly plans: readonly WorkPlan[];
 }
 
@@ -160,6 +162,7 @@ export const poolArb = (ordered: boolean | undefined): fc.Arbitrary<PoolSpec> =>
     }),
     capacity: fc.integer({ min: 1, max: 5 }),
     overflow: fc.constantFrom('drop-newest' as const, 'drop-oldest' as const, 'error' as const),
+    resultCapacity: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
     plans: fc.array(workPlanArb, { minLength: 1, maxLength: 8 }),
   });
 
@@ -200,8 +203,12 @@ export const unsubscribeArb = fc.option(fc.integer({ min: 0, max: 50 }), { nil: 
  * test flipped to `it`, delete its entry here.
  */
 export function knownBug(spec: PipelineSpec): string | undefined {
-  // None open. (Fixed: drainOnComplete's push intake ignored a cancel during a synchronous burst.)
-  void spec;
+  // regressions.test.ts: 'orderedMerge with one result per value and a plain subscriber never
+  // hits resultCapacity (default options)'. (Fixed earlier: drainOnComplete's push intake.)
+  const pool = spec.pool;
+  if (pool?.resultCapacity !== undefined && pool.plans.every((p) => (p.results ?? 1) <= 1)) {
+    return 'one-result workers reach resultCapacity';
+  }
   return undefined;
 }
 
@@ -396,6 +403,7 @@ function run(world: World, spec: PipelineSpec, label: (what: string) => void): H
       scheduler: world.scheduler,
       capacity: pool.capacity,
       overflow: pool.overflow,
+      resultCapacity: pool.resultCapacity,
       monitor,
     };
     segment.push(
@@ -497,7 +505,7 @@ function run(world: World, spec: PipelineSpec, label: (what: string) => void): H
   // What happened, for coverage statistics (FC_STATS=1 prints them).
   label(
     outcome.error !== undefined
-      ? `ended: error ${describe(outcome.error.err).split(':')[0]}`
+      ? `ended: error ${errorLabel(outcome.error.err)}`
       : outcome.completed
         ? 'ended: complete'
         : outcome.endedInTime
@@ -637,6 +645,17 @@ function run(world: World, spec: PipelineSpec, label: (what: string) => void): H
   }
   if (spec.pool?.errors === 'continue' && pool !== undefined && failedValues.length !== pool.failed) {
     v(`onError called ${failedValues.length} times, monitor failed ${pool.failed}`);
+  }
+
+  // resultCapacity is documented as reachable only by inners that emit several values.
+  const poolError = poolStage?.output.errors[0]?.err;
+  if (
+    spec.pool !== undefined &&
+    spec.pool.plans.every((p) => (p.results ?? 1) <= 1) &&
+    poolError instanceof OverflowError &&
+    poolError.message.includes(' results,')
+  ) {
+    v(`${poolStage!.name}: a results overflow although every worker gives at most one result`);
   }
 
   // The window of orderedMerge, and the pool's hold on a pausable source.
@@ -783,6 +802,13 @@ function checkReport(
   } else if (report.aborted !== 0 || report.neverStarted !== 0) {
     v(`report '${report.outcome}' with aborted ${report.aborted} and neverStarted ${report.neverStarted}`);
   }
+}
+
+/** The error's class, and for an OverflowError whose queue overflowed (e.g. "mergeWorkers results"). */
+function errorLabel(err: unknown): string {
+  if (!(err instanceof OverflowError)) return describe(err).split(':')[0]!;
+  const unit = /capacity \d+ (\w+)/.exec(err.message)?.[1];
+  return `OverflowError (${err.operator}${unit === undefined ? '' : ` ${unit}`})`;
 }
 
 function describe(err: unknown): string {

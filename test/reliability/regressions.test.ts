@@ -8,8 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { Observable, map, of, range, take, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { OverflowError, drainOnComplete, mergeWorkers, orderedMerge } from '../../index.js';
+import { OverflowError, drainOnComplete, fromPull, mergeWorkers, orderedMerge } from '../../index.js';
 import { checkPipeline, type PipelineSpec } from './pipeline.js';
+import { probe } from '../helpers.js';
 
 const plain = { kind: 'plain' } as const;
 
@@ -270,6 +271,28 @@ describe('regressions found by the property suite', () => {
         unsubscribeAt: undefined,
       };
       expect(checkPipeline(spec)).toEqual([]);
+    },
+  );
+
+  it.fails(
+    'mergeWorkers with one result per value never hits resultCapacity for a consumer that stopped asking (default options)',
+    async () => {
+      // Same root cause, unordered: a demand-aware consumer asks for one value; the pool stops
+      // starting work once `concurrency` results wait, but the work already running still
+      // finishes, so up to 2 x concurrency - 1 one-value results wait. With concurrency 600 that
+      // passes the default resultCapacity of 1024: "mergeWorkers: queue overflow (capacity 1024
+      // results, overflow policy 'error')".
+      function* values(): Generator<number> {
+        for (let i = 0; i < 2000; i++) yield i;
+      }
+      const consumer = probe(
+        fromPull(values()).pipe(mergeWorkers(async (v: number) => v, { concurrency: 600 })),
+        undefined,
+        1,
+      );
+      for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(consumer.errors).toEqual([]);
+      expect(consumer.values).toHaveLength(1);
     },
   );
 });

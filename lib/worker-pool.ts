@@ -110,9 +110,10 @@ export interface WorkerPoolOptions<T> {
    */
   capacity?: number;
   /**
-   * How many finished results may wait for a demand-aware consumer that is not asking (default
-   * 1024). Only a worker whose inner emits many values can reach it; one more is an
-   * OverflowError. A plain subscriber takes every result at once and never fills it.
+   * How many extra results may wait, beyond one per value the pool holds (default 1024): results
+   * held for a demand-aware consumer that is not asking, or, in orderedMerge, behind a slower
+   * earlier value. Only workers whose inners emit several values can reach it; one more is an
+   * OverflowError. mergeWorkers with a plain subscriber never holds a result.
    */
   resultCapacity?: number;
   /** For a source that cannot be paused only: what a full queue does (default `'error'`). */
@@ -418,7 +419,10 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
       sink.next(result); // fast path: nothing waits ahead of it
       return;
     }
-    if (bufferedResults >= config.resultCapacity) {
+    // One result per value is already bounded by the pool (a window of them, or a running and a
+    // waiting one per worker); resultCapacity bounds what extra results an inner adds on top.
+    const perValue = ordered ? window : 2 * concurrency;
+    if (bufferedResults >= perValue + config.resultCapacity) {
       fail(new OverflowError(name, config.resultCapacity, 'error', 'results'), 'source-failed');
       return;
     }

@@ -203,96 +203,87 @@ describe('regressions found by the property suite', () => {
     expect(emitted).toBeLessThanOrEqual(3);
   });
 
-  it.fails(
-    'orderedMerge with one result per value and a plain subscriber never hits resultCapacity (default options)',
-    () => {
-      // Found by the orderedMerge property once resultCapacity was drawn at random (results
-      // overflows in ~9% of cases, most with one-result workers). resultCapacity's doc says only
-      // an inner emitting many values can reach it and a plain subscriber never fills it, but
-      // results waiting behind a slow head (at most `window`, one per value) count against it.
-      // Minimal repro, default options: concurrency 600 gives window 1200 > resultCapacity 1024,
-      // the head takes 10 frames, the others 1, and the stream fails with
-      // "orderedMerge: queue overflow (capacity 1024 results, overflow policy 'error')" before
-      // emitting anything. (mergeWorkers: likewise with a demand-aware consumer that stops asking
-      // and concurrency above resultCapacity / 2.) Fix: count against resultCapacity only results
-      // beyond one per value in the window, or refuse resultCapacity < window.
-      const scheduler = new TestScheduler(() => undefined);
-      let count = 0;
-      let error: unknown;
-      scheduler.run(() => {
-        range(0, 1200)
-          .pipe(orderedMerge((v: number) => timer(v === 0 ? 10 : 1).pipe(map(() => v)), { concurrency: 600 }))
-          .subscribe({ next: () => count++, error: (err: unknown) => (error = err) });
-        scheduler.flush();
-      });
-      expect(error).not.toBeInstanceOf(OverflowError);
-      expect(count).toBe(1200);
-    },
-  );
+  it('orderedMerge with one result per value and a plain subscriber never hits resultCapacity (default options)', () => {
+    // Found by the orderedMerge property once resultCapacity was drawn at random (results
+    // overflows in ~9% of cases, most with one-result workers). resultCapacity's doc says only
+    // an inner emitting many values can reach it and a plain subscriber never fills it, but
+    // results waiting behind a slow head (at most `window`, one per value) count against it.
+    // Minimal repro, default options: concurrency 600 gives window 1200 > resultCapacity 1024,
+    // the head takes 10 frames, the others 1, and the stream fails with
+    // "orderedMerge: queue overflow (capacity 1024 results, overflow policy 'error')" before
+    // emitting anything. (mergeWorkers: likewise with a demand-aware consumer that stops asking
+    // and concurrency above resultCapacity / 2.) Fix: count against resultCapacity only results
+    // beyond one per value in the window, or refuse resultCapacity < window.
+    const scheduler = new TestScheduler(() => undefined);
+    let count = 0;
+    let error: unknown;
+    scheduler.run(() => {
+      range(0, 1200)
+        .pipe(orderedMerge((v: number) => timer(v === 0 ? 10 : 1).pipe(map(() => v)), { concurrency: 600 }))
+        .subscribe({ next: () => count++, error: (err: unknown) => (error = err) });
+      scheduler.flush();
+    });
+    expect(error).not.toBeInstanceOf(OverflowError);
+    expect(count).toBe(1200);
+  });
 
-  it.fails(
-    'orderedMerge (shrunk): a one-result worker behind a slow head overflows resultCapacity 1 for a plain subscriber',
-    () => {
-      // Shrunk from 'orderedMerge alone' without the knownBug filter: concurrency 2, window 3,
-      // resultCapacity 1; value 0 takes a frame, 1 and 2 finish at once; a plain subscriber. The
-      // result of 1 waits behind 0 (1 held), the result of 2 is one more: "orderedMerge: queue
-      // overflow (capacity 1 results, ...)". Same bug as the test above.
-      const spec: PipelineSpec = {
-        source: {
-          kind: 'channel',
-          capacity: 1,
-          sends: [
-            { gap: 1, wait: false },
-            { gap: 0, wait: false },
-            { gap: 1, wait: false },
-          ],
-          closeGap: undefined,
-        },
-        buffer: undefined,
-        native: false,
-        pool: {
-          ordered: true,
-          concurrency: 2,
-          windowExtra: 1,
-          errors: 'fail-fast',
-          retry: undefined,
-          capacity: 1,
-          overflow: 'drop-newest',
-          resultCapacity: 1,
-          plans: [
-            { duration: 1, failAttempts: 0, syncThrow: false, results: 1 },
-            { duration: 0, failAttempts: 0, syncThrow: false, results: 1 },
-            { duration: 0, failAttempts: 0, syncThrow: false, results: 1 },
-          ],
-        },
-        batch: undefined,
-        drain: undefined,
-        consumer: plain,
-        unsubscribeAt: undefined,
-      };
-      expect(checkPipeline(spec)).toEqual([]);
-    },
-  );
+  it('orderedMerge (shrunk): a one-result worker behind a slow head overflows resultCapacity 1 for a plain subscriber', () => {
+    // Shrunk from 'orderedMerge alone' without the knownBug filter: concurrency 2, window 3,
+    // resultCapacity 1; value 0 takes a frame, 1 and 2 finish at once; a plain subscriber. The
+    // result of 1 waits behind 0 (1 held), the result of 2 is one more: "orderedMerge: queue
+    // overflow (capacity 1 results, ...)". Same bug as the test above.
+    const spec: PipelineSpec = {
+      source: {
+        kind: 'channel',
+        capacity: 1,
+        sends: [
+          { gap: 1, wait: false },
+          { gap: 0, wait: false },
+          { gap: 1, wait: false },
+        ],
+        closeGap: undefined,
+      },
+      buffer: undefined,
+      native: false,
+      pool: {
+        ordered: true,
+        concurrency: 2,
+        windowExtra: 1,
+        errors: 'fail-fast',
+        retry: undefined,
+        capacity: 1,
+        overflow: 'drop-newest',
+        resultCapacity: 1,
+        plans: [
+          { duration: 1, failAttempts: 0, syncThrow: false, results: 1 },
+          { duration: 0, failAttempts: 0, syncThrow: false, results: 1 },
+          { duration: 0, failAttempts: 0, syncThrow: false, results: 1 },
+        ],
+      },
+      batch: undefined,
+      drain: undefined,
+      consumer: plain,
+      unsubscribeAt: undefined,
+    };
+    expect(checkPipeline(spec)).toEqual([]);
+  });
 
-  it.fails(
-    'mergeWorkers with one result per value never hits resultCapacity for a consumer that stopped asking (default options)',
-    async () => {
-      // Same root cause, unordered: a demand-aware consumer asks for one value; the pool stops
-      // starting work once `concurrency` results wait, but the work already running still
-      // finishes, so up to 2 x concurrency - 1 one-value results wait. With concurrency 600 that
-      // passes the default resultCapacity of 1024: "mergeWorkers: queue overflow (capacity 1024
-      // results, overflow policy 'error')".
-      function* values(): Generator<number> {
-        for (let i = 0; i < 2000; i++) yield i;
-      }
-      const consumer = probe(
-        fromPull(values()).pipe(mergeWorkers(async (v: number) => v, { concurrency: 600 })),
-        undefined,
-        1,
-      );
-      for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-      expect(consumer.errors).toEqual([]);
-      expect(consumer.values).toHaveLength(1);
-    },
-  );
+  it('mergeWorkers with one result per value never hits resultCapacity for a consumer that stopped asking (default options)', async () => {
+    // Same root cause, unordered: a demand-aware consumer asks for one value; the pool stops
+    // starting work once `concurrency` results wait, but the work already running still
+    // finishes, so up to 2 x concurrency - 1 one-value results wait. With concurrency 600 that
+    // passes the default resultCapacity of 1024: "mergeWorkers: queue overflow (capacity 1024
+    // results, overflow policy 'error')".
+    function* values(): Generator<number> {
+      for (let i = 0; i < 2000; i++) yield i;
+    }
+    const consumer = probe(
+      fromPull(values()).pipe(mergeWorkers(async (v: number) => v, { concurrency: 600 })),
+      undefined,
+      1,
+    );
+    for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(consumer.errors).toEqual([]);
+    expect(consumer.values).toHaveLength(1);
+  });
 });

@@ -172,9 +172,12 @@ function subscribeProducer<T>(
 }
 
 function validDemand(n: unknown): n is number {
-  return typeof n === 'number' && n > 0;
+  // A whole number of values, or Infinity: 1.5 would otherwise round up to 2 values (rule 1.1).
+  return typeof n === 'number' && n > 0 && (Number.isInteger(n) || n === Infinity);
 }
 
 function invalidDemand(operator: string, n: unknown): ProtocolError {
-  return new ProtocolError(`${operator}: request(n) needs n > 0 (Reactive Streams rule 3.9), got ${String(n)}`);
+  return new ProtocolError(
+    `${operator}: request(n) needs a whole n > 0 or Infinity (Reactive Streams rule 3.9), got ${String(n)}`,
+  );
 }

@@ -54,7 +54,10 @@ export interface Cancellation {
 
 /** Collects, stage by stage, what a cancellation abandoned. */
 export interface AbandonTally {
-  /** `queued`: values held and never started; `inFlight`: values whose work was aborted. */
+  /**
+   * `queued`: values held and never passed on (waiting, or finished results not yet emitted);
+   * `inFlight`: values whose work was aborted.
+   */
   record(operator: string, queued: number, inFlight: number): void;
 }
 

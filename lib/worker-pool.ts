@@ -582,7 +582,8 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
   /** Aborts every running worker with a reason, ends every inner, and drops every reference. */
   function release(reason: CancelReason, cause?: unknown, cancellation?: Cancellation): void {
     const wasFinished = finished;
-    if (!wasFinished) cancellation?.tally?.record(name, waiting.size, running.size);
+    // Finished results not yet emitted are held values too: never passed on, so not completed.
+    if (!wasFinished) cancellation?.tally?.record(name, waiting.size + bufferedResults, running.size);
     finish(cancellation);
     if (wasFinished && running.size === 0) return;
     for (const task of running) {

@@ -215,7 +215,11 @@ export function channel<T>(options: ChannelOptions): Channel<T> {
       pump: deliver,
       teardown() {
         const index = consumers.indexOf(sink);
-        if (index >= 0) consumers.splice(index, 1);
+        if (index >= 0) {
+          consumers.splice(index, 1);
+          // Keep the round-robin pointer on the same next consumer after the removal.
+          if (index < nextConsumer) nextConsumer--;
+        }
       },
     };
   });

@@ -8,7 +8,7 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
-import { optionRangeError, optionTypeError } from '../lib/errors.js';
+import { optionRangeError, optionTypeError, type CancelReason } from '../lib/errors.js';
 import { demandSource, type Producer, type ProducerSink } from '../lib/producer.js';
 import { demandProtocolOf, type AbandonTally } from '../lib/protocol.js';
 import { upstreamOf, type Upstream } from '../lib/upstream.js';
@@ -20,7 +20,7 @@ const NAME = 'drainOnComplete';
 /** What one stage of the segment held when the drain was cut short. */
 export interface StageAbandoned {
   readonly operator: string;
-  /** Values it held that were never started. */
+  /** Values it held and never passed on: queued, or finished results not yet emitted. */
   readonly queued: number;
   /** Values whose work it aborted. */
   readonly inFlight: number;
@@ -40,7 +40,7 @@ export interface DrainReport {
   readonly completed: number;
   /** Values whose running work was aborted. */
   readonly aborted: number;
-  /** Values still queued, never started. */
+  /** Values still held when the drain was cut short: queued and never started, or finished but not yet emitted. */
   readonly neverStarted: number;
   /** Per stage, what it abandoned (empty when nothing was). */
   readonly stages: readonly StageAbandoned[];
@@ -250,7 +250,9 @@ function startDrain<T, R>(
       pump: () => relay.pump(),
       teardown(cancellation) {
         closed = true;
-        up.cancel(cancellation);
+        // The reason goes on upstream, the tally does not: stages before the segment are not
+        // this drain's to count.
+        up.cancel(cancellation === undefined ? undefined : { reason: cancellation.reason });
       },
     };
   }
@@ -291,17 +293,27 @@ function startDrain<T, R>(
     return result;
   }
 
-  function cancelSegment(reason: 'deadline' | 'unsubscribed'): StageAbandoned[] {
+  /** Cancels the segment; what its stages abandon is also passed to an enclosing drain's tally. */
+  function cancelSegment(reason: CancelReason, outer?: AbandonTally): StageAbandoned[] {
     const stages: StageAbandoned[] = [];
     const tally: AbandonTally = {
       record(operator, queued, inFlight) {
         if (queued > 0 || inFlight > 0) stages.push({ operator, queued, inFlight });
+        outer?.record(operator, queued, inFlight);
       },
     };
     const out = outlet;
     outlet = undefined;
     out?.cancel({ reason, tally });
     return stages;
+  }
+
+  /** A stop trigger that fails is a broken pipeline: fail loudly rather than drain or hang. */
+  function onStopError(err: unknown): void {
+    if (sink.closed) return;
+    clearTimers();
+    report('error', cancelSegment('source-failed'));
+    sink.error(err);
   }
 
   function onDeadline(): void {
@@ -371,7 +383,7 @@ function startDrain<T, R>(
       if (stop.aborted) beginDrain(true);
       else stopSub = fromEvent(stop, 'abort').subscribe(() => beginDrain(true));
     } else if (stop !== undefined) {
-      stopSub = stop.subscribe({ next: () => beginDrain(true) });
+      stopSub = stop.subscribe({ next: () => beginDrain(true), error: onStopError });
     }
   }
 
@@ -383,7 +395,7 @@ function startDrain<T, R>(
     teardown(cancellation) {
       clearTimers();
       if (outlet !== undefined) {
-        const stages = cancelSegment(cancellation?.reason === 'deadline' ? 'deadline' : 'unsubscribed');
+        const stages = cancelSegment(cancellation?.reason ?? 'unsubscribed', cancellation?.tally);
         report('unsubscribed', stages);
         if (reportFailure !== undefined) reportUnhandled(reportFailure.err);
       }

@@ -662,3 +662,22 @@ describe('channel: several subscribers (work queue)', () => {
     );
   });
 });
+
+describe('channel: round-robin after a consumer leaves', () => {
+  it('the consumer whose turn was next keeps its turn when an earlier one unsubscribes', () => {
+    const ch = channel<number>({ capacity: 4 });
+    const a = probe(ch.observable);
+    const b = probe(ch.observable);
+    const c = probe(ch.observable);
+    a.request(1);
+    b.request(1);
+    c.request(1);
+    ch.trySend(0); // a
+    ch.trySend(1); // b; c is next
+    a.cancel();
+    b.request(1);
+    ch.trySend(2);
+    expect(c.values).toEqual([2]);
+    expect(b.values).toEqual([1]);
+  });
+});

@@ -8,11 +8,12 @@ import {
   bufferMonitor,
   channel,
   drainOnComplete,
+  fromPull,
   mergeWorkers,
   type DrainReport,
 } from '../index.js';
 import { pullEvery } from '../marbles/testing.js';
-import { marbles } from './helpers.js';
+import { marbles, probe } from './helpers.js';
 
 const identity =
   <T>(): OperatorFunction<T, T> =>
@@ -252,6 +253,77 @@ describe('drainOnComplete', () => {
     // Only the values the consumer asked for left the channel.
     expect(got).toEqual([0, 1, 2]);
     expect(ch.size).toBe(7);
+  });
+
+  it('a stop trigger that errors fails the output with that error and releases the segment', () => {
+    const signals: AbortSignal[] = [];
+    const reports: DrainReport[] = [];
+    const broken = new Error('stop trigger failed');
+    marbles(({ hot, cold, expectObservable }, scheduler) => {
+      const out = hot('a').pipe(
+        drainOnComplete(
+          mergeWorkers(
+            (_v: string, { signal }) => {
+              signals.push(signal);
+              return cold('-----(x|)');
+            },
+            { concurrency: 1 },
+          ),
+          { stop: hot('--#', undefined, broken), deadline: 10, scheduler, onReport: (r) => reports.push(r) },
+        ),
+      );
+      expectObservable(out).toBe('--#', undefined, broken);
+    });
+    expect(signals[0]!.aborted).toBe(true);
+    expect(reports).toMatchObject([{ outcome: 'error', accepted: 1, aborted: 1 }]);
+  });
+
+  it('counts only its own segment: stages before it are cancelled with the reason but not tallied', () => {
+    const reports: DrainReport[] = [];
+    const controller = new AbortController();
+    marbles(({ cold }, scheduler) => {
+      fromPull([1, 2, 3])
+        .pipe(
+          mergeWorkers(() => cold<number>('-'), { concurrency: 2 }), // outside the segment, never ends
+          drainOnComplete(boundedBuffer<number>({ capacity: 2, overflow: 'block' }), {
+            stop: controller.signal,
+            drainSource: true,
+            deadline: 5,
+            scheduler,
+            onReport: (r) => reports.push(r),
+          }),
+        )
+        .subscribe();
+      controller.abort();
+    });
+    expect(reports).toEqual([
+      { outcome: 'deadline', accepted: 0, completed: 0, aborted: 0, neverStarted: 0, stages: [] },
+    ]);
+  });
+
+  it('results finished but not yet emitted at the deadline are not counted as completed', () => {
+    const reports: DrainReport[] = [];
+    const controller = new AbortController();
+    marbles((_helpers, scheduler) => {
+      const out = fromPull([1, 2, 3, 4]).pipe(
+        drainOnComplete(
+          mergeWorkers((x: number) => of(x * 10), { concurrency: 2 }),
+          {
+            stop: controller.signal,
+            deadline: 10,
+            scheduler,
+            onReport: (r) => reports.push(r),
+          },
+        ),
+      );
+      probe(out); // demand-aware, and never asks
+      controller.abort();
+    });
+    expect(reports).toHaveLength(1);
+    const r = reports[0]!;
+    expect(r.outcome).toBe('deadline');
+    expect(r.completed).toBe(0);
+    expect(r.completed + r.aborted + r.neverStarted).toBe(r.accepted);
   });
 
   it('property: completed + aborted + neverStarted = accepted, and each count matches what happened', () => {

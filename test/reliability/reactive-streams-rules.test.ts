@@ -406,7 +406,7 @@ describe.each(PRODUCERS)('Reactive Streams rules: $name', (producer) => {
       const err = c.errors[0];
       expect(err).toBeInstanceOf(ProtocolError);
       expect(String(err)).toContain(
-        `${producer.operator}: request(n) needs n > 0 (Reactive Streams rule 3.9), got ${String(bad)}`,
+        `${producer.operator}: request(n) needs a whole n > 0 or Infinity (Reactive Streams rule 3.9), got ${String(bad)}`,
       );
       c.handle.request(5);
       await settle();

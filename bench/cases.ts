@@ -67,15 +67,25 @@ const effectMap = (n: number, c: number, probe: Probe, work: AsyncWork, unordere
     ),
   );
 
+const OUR_PER_VALUE =
+  'Per value, ours builds a work context, an Observable over the promise (`from`) and a wrapper Observable ' +
+  'with two subscriptions and their finalizers, and takes a turn of the demand loop (pump, request, the ' +
+  'source\u2019s pump, onValue, pump again).';
 const WHY_P_MAP =
-  'p-map keeps a plain counter of running mappers and calls the next mapper straight from the ' +
-  'previous one\u2019s settlement: one promise per value, no per-value subscription, AbortController ' +
-  'or result queue; it gives up cancellation of running work and streaming of results (pMap ' +
-  'collects every result into an array of N).';
+  'p-map keeps a counter of running mappers and calls the next mapper from the previous one\u2019s ' +
+  'settlement: one promise and one closure per value. It gives up cancelling running work (no signal) and, for ' +
+  'pMap, streaming (every result is collected into one array of N).';
 const WHY_READABLE =
-  'Readable.map runs the mapper on a small fixed ring of promises inside one async function: ' +
-  'one promise per value and no per-value subscription or AbortController.';
-const WHY_FLOOR = 'the floor: no library, one promise per value.';
+  'Readable.map runs the mapper inside one async function over a small ring of pending promises: one promise ' +
+  'per value, no subscriptions.';
+const WHY_P_LIMIT =
+  'p-limit wraps every value in a closure up front and starts the next one from each settlement: one promise ' +
+  'and one closure per value. It falls behind as N grows because all N pending promises stay on the heap.';
+const WHY_MERGE_MAP =
+  'mergeMap makes one inner subscription per value and no demand round trip. At small N its buffer is short, ' +
+  'so the Array.shift that drains it is cheap; the cost of that shift grows with the buffer, which is why ' +
+  'mergeMap falls behind as N grows.';
+const WHY_FLOOR = 'The floor: no library, nothing but the work and the loop.';
 
 /** The fast-producer, slow-work case for one kind of work. */
 function slowWork(
@@ -120,12 +130,14 @@ function slowWork(
     {
       impl: 'rxjs',
       variant: 'range + mergeMap(work, c)',
+      whyFaster: WHY_MERGE_MAP,
       whyHeap: 'range pushes all N values at once; mergeMap buffers them in an array.',
       run: (n, c, p) => drain(range(0, n).pipe(mergeMap(work, c)), p.take),
     },
     {
       impl: 'p-limit',
       variant: 'limit() per value + Promise.all',
+      whyFaster: WHY_P_LIMIT,
       whyHeap: 'every value is wrapped in a pending promise up front.',
       run: (n, c, p) => viaPLimit(n, c, p, work),
     },
@@ -153,6 +165,8 @@ function slowWork(
     {
       impl: 'effect',
       variant: 'Stream.mapEffect(work, { concurrency, unordered })',
+      whyFaster: 'Effect runs each value as a fiber; it is not expected to win here, and a win would be noise.',
+      whyHeap: 'mapEffect forks a fiber per value, and the fibers finished but not yet collected pile up.',
       run: (n, c, p) => effectMap(n, c, p, work, true),
     },
     {
@@ -170,6 +184,7 @@ function slowWork(
       'concurrency 4 and 16; results are consumed as they finish (order not required).',
     runs,
     note,
+    oursPerValue: OUR_PER_VALUE,
     ordered: false,
     impls,
   };
@@ -186,6 +201,7 @@ const ordered: CaseDef = {
     { concurrency: 16, sizes: [10_000, 100_000] },
   ],
   note: 'N=10^6 is not run, to keep the full run near ten minutes; the unordered case shows how ours grows to 10^6.',
+  oursPerValue: OUR_PER_VALUE.replace('.', ', and holds each result in the reorder window until its turn.'),
   ordered: true,
   impls: [
     {
@@ -198,6 +214,7 @@ const ordered: CaseDef = {
     {
       impl: 'rxjs',
       variant: 'range + concatMap(work) (concurrency 1)',
+      whyFaster: WHY_MERGE_MAP.replace('mergeMap', 'concatMap (mergeMap with concurrency 1)'),
       whyHeap: 'range pushes all N values at once; concatMap buffers them in an array.',
       run: (n, _c, p) => drain(range(0, n).pipe(concatMap(jitterWork)), p.take),
     },
@@ -226,6 +243,7 @@ const ordered: CaseDef = {
     {
       impl: 'effect',
       variant: 'Stream.mapEffect(work, { concurrency })',
+      whyFaster: 'Effect runs each value as a fiber; it is not expected to win here, and a win would be noise.',
       run: (n, c, p) => effectMap(n, c, p, jitterWork, false),
     },
     {
@@ -246,6 +264,10 @@ const syncMerge: CaseDef = {
     'Pure plumbing cost: N numbers through a pool of 4 whose work is synchronous (`of(x)`), ' +
     'against mergeMap with the same inner.',
   runs: [{ concurrency: 4, sizes: SYNC_SIZES }],
+  oursPerValue:
+    'Per value, ours builds a work context and a wrapper Observable with two subscriptions and their finalizers ' +
+    'around the inner `of(x)`, and takes a turn of the demand loop (pump, request, the push queue\u2019s pump, ' +
+    'onValue, pump again).',
   ordered: false,
   impls: [
     {
@@ -288,6 +310,9 @@ const syncBatch: CaseDef = {
   title: 'Synchronous overhead: batchFresh',
   description: `N numbers into batches of ${BATCH}; the consumer reads each batch's length.`,
   runs: [{ concurrency: null, sizes: SYNC_SIZES }],
+  oursPerValue:
+    'Per value, ours runs the demand kernel\u2019s drain loop once (onValue, schedulePump, pump: waiting batches, ' +
+    'the close check, refill) besides pushing the value into the batch.',
   ordered: false,
   impls: [
     {
@@ -392,6 +417,9 @@ const forAwait: CaseDef = {
     {
       impl: 'rxjs-for-await',
       variant: 'eachValueFrom(range)',
+      whyFaster:
+        'eachValueFrom takes values from a plain array buffer with no demand accounting; at small N its ' +
+        'Array.shift is cheap.',
       whyHeap: 'range pushes all N values at once; eachValueFrom buffers all of them.',
       run: (n, _c, p) => drainIterable(eachValueFrom(range(0, n)), p),
     },

@@ -84,6 +84,8 @@ export interface CaseDef {
   readonly description: string;
   /** Said under the case's title in the docs: e.g. which sizes are left out and why. */
   readonly note?: string;
+  /** What ours does per value, said once before the peers that beat it. */
+  readonly oursPerValue?: string;
   /** Each concurrency to run at (`null` where it does not apply) with its sizes. */
   readonly runs: readonly { readonly concurrency: number | null; readonly sizes: readonly number[] }[];
   /** Check the order of results (the hash), not only count and sum. */

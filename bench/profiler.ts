@@ -78,7 +78,8 @@ export async function profile(request: ProfileRequest, top = 15): Promise<Profil
       }
     }
     const f = frame.url.startsWith('file:') ? path.relative(ROOT, fileURLToPath(frame.url)) : frame.url;
-    return `${f}:${frame.lineNumber + 1}`;
+    // The benchmark's own files go through tsx, which puts a module on one line: no useful line.
+    return f.startsWith('bench/') ? f : `${f}:${frame.lineNumber + 1}`;
   };
 
   // Self time: each sample is charged to the frame on top of the stack; only the measured run's.

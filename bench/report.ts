@@ -11,7 +11,7 @@ import { lineChart, type Series } from './svg.js';
 export interface Results {
   node: string;
   v8: string;
-  machine: { cpu: string; cores: number; memoryGiB: number; platform: string };
+  machine: { cpu: string; mhz: number; cores: number; memoryGiB: number; platform: string };
   /** os.loadavg() when the run started and ended: other processes on the machine skew wall times. */
   loadAverage: { start: number[]; end: number[] };
   commit: string;
@@ -34,6 +34,8 @@ export interface Verdict {
   measured: string;
   /** null: not measured in this run (a size or peer was not run). */
   met: boolean | null;
+  /** Said with the verdict, e.g. when wall time and CPU time disagree. */
+  note?: string | undefined;
 }
 
 /** "No slower than" allows this much noise. */
@@ -64,11 +66,23 @@ export function verdicts(r: Results): Verdict[] {
       const big = primaryRow(r, kase, 1e6, c);
       if (small !== undefined && big !== undefined) {
         const growth = big.medianMs / small.medianMs;
+        const cpuGrowth = big.medianCpuMs / small.medianCpuMs;
+        // The sizes run minutes apart, so a change in the machine's load between them is not
+        // cancelled by interleaving; the floor's growth over the same cells shows such a change.
+        const floorSmall = find(r, kase, 1e5, c, (row) => row.impl === 'hand-written');
+        const floorBig = find(r, kase, 1e6, c, (row) => row.impl === 'hand-written');
+        const floorGrowth =
+          floorSmall !== undefined && floorBig !== undefined
+            ? `; the hand-written floor grew ${x(floorBig.medianMs / floorSmall.medianMs)} over the same cells`
+            : '';
         out.push({
           case: kase,
           target: `${kase}${cLabel(c)}: time linear in N (10^6 at most 12× 10^5)`,
-          measured: `${ms(big.medianMs)} ms / ${ms(small.medianMs)} ms = ${x(growth)}`,
+          measured:
+            `${ms(big.medianMs)} ms / ${ms(small.medianMs)} ms = ${x(growth)} ` +
+            `(CPU time: ${ms(big.medianCpuMs)} / ${ms(small.medianCpuMs)} ms = ${x(cpuGrowth)})${floorGrowth}`,
           met: growth <= 12,
+          note: growth > 12 && cpuGrowth <= 12 ? 'missed on wall time, met on CPU time' : undefined,
         });
         const perItem = ((big.peakHeapMB - small.peakHeapMB) * 1024 * 1024) / (big.n - small.n);
         out.push({
@@ -90,7 +104,8 @@ export function verdicts(r: Results): Verdict[] {
         measured:
           mergeMap === undefined
             ? 'mergeMap was not run at 10^5'
-            : `mergeMap ${ms(mergeMap.medianMs)} ms / ours ${ms(ours.medianMs)} ms = ${x(mergeMap.medianMs / ours.medianMs)}`,
+            : `mergeMap ${ms(mergeMap.medianMs)} ms / ours ${ms(ours.medianMs)} ms = ${x(mergeMap.medianMs / ours.medianMs)} ` +
+              `(CPU time: ${ms(mergeMap.medianCpuMs)} / ${ms(ours.medianCpuMs)} ms = ${x(mergeMap.medianCpuMs / ours.medianCpuMs)})`,
         met: mergeMap === undefined ? null : mergeMap.medianMs / ours.medianMs >= 10,
       });
     }
@@ -106,7 +121,8 @@ export function verdicts(r: Results): Verdict[] {
       const ok = ours.medianMs <= other.medianMs * TOLERANCE;
       met = (met ?? true) && ok;
       parts.push(
-        `${formatN(n)}: ours ${ms(ours.medianMs)} ms vs ${ms(other.medianMs)} ms (${x(ours.medianMs / other.medianMs)} its time)`,
+        `${formatN(n)}: ours ${ms(ours.medianMs)} ms vs ${ms(other.medianMs)} ms, ${x(ours.medianMs / other.medianMs)} its time ` +
+          `(CPU ${x(ours.medianCpuMs / other.medianCpuMs)})`,
       );
     }
     out.push({
@@ -142,7 +158,10 @@ export function profileRequests(r: Results): ProfileRequest[] {
   });
 }
 
-const mark = (met: boolean | null): string => (met === null ? 'not measured' : met ? 'met' : 'MISSED');
+const mark = (v: Verdict): string =>
+  `${v.met === null ? 'not measured' : v.met ? 'met' : 'MISSED'}${v.note === undefined ? '' : ` (${v.note})`}`;
+const verdictCell = (v: Verdict): string =>
+  `${v.met === null ? 'not measured' : v.met ? 'met' : '**missed**'}${v.note === undefined ? '' : ` (${v.note})`}`;
 
 /** The plain-text report on stdout (without --json). */
 export function renderText(r: Results): string {
@@ -169,21 +188,35 @@ export function renderText(r: Results): string {
     }
   }
   lines.push('', 'Targets:');
-  for (const v of verdicts(r)) lines.push(`  [${mark(v.met)}] ${v.target}: ${v.measured}`);
+  for (const v of verdicts(r)) lines.push(`  [${mark(v)}] ${v.target}: ${v.measured}`);
   return `${lines.join('\n')}\n`;
 }
 
 // ---- docs ---------------------------------------------------------------------------------------
 
-const PALETTE = ['#1f77b4', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#ff7f0e'];
+const PALETTE = ['#1f77b4', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#393b79'];
 const OURS_COLOR = '#d62728';
+/** Our other variants: warm colours, dashed, so they read as ours but apart from the primary. */
+const OURS_VARIANTS = [
+  { color: '#ff7f0e', dash: '8 4' },
+  { color: '#e7969c', dash: '3 3' },
+  { color: '#8c2d04', dash: '12 3 3 3' },
+];
 
 const seriesName = (row: { impl: string; variant: string }): string => `${row.impl}: ${row.variant}`;
 const implKey = (impl: Impl): string => seriesName(impl);
 
 function chartsFor(r: Results, def: CaseDef, c: number | null): { file: string; svg: string; alt: string }[] {
   const rows = r.cases.filter((row) => row.case === def.id && row.concurrency === c);
+  // Colours by position in the case, so a line keeps its colour across charts.
   let peer = 0;
+  let variant = 0;
+  const styles = new Map<Impl, { color: string; dash?: string }>();
+  for (const impl of def.impls) {
+    if (impl.primary === true) styles.set(impl, { color: OURS_COLOR });
+    else if (impl.ours === true) styles.set(impl, OURS_VARIANTS[variant++ % OURS_VARIANTS.length]!);
+    else styles.set(impl, { color: PALETTE[peer++ % PALETTE.length]! });
+  }
   const series = (metric: (row: Row) => number): Series[] =>
     def.impls
       .map((impl): Series | undefined => {
@@ -191,20 +224,12 @@ function chartsFor(r: Results, def: CaseDef, c: number | null): { file: string; 
           .filter((row) => seriesName(row) === implKey(impl))
           .map((row) => [row.n, metric(row)] as const);
         if (points.length === 0) return undefined;
-        const ours = impl.ours === true;
-        return {
-          name: implKey(impl),
-          points,
-          color: ours ? OURS_COLOR : PALETTE[peer++ % PALETTE.length]!,
-          dashed: ours && impl.primary !== true,
-          bold: impl.primary === true,
-        };
+        return { name: implKey(impl), points, ...styles.get(impl)!, bold: impl.primary === true };
       })
       .filter((s): s is Series => s !== undefined);
   const base = `${def.id}${c === null ? '' : `-c${c}`}`;
   const what = `${def.title}${cLabel(c)}`;
   const timeSeries = series((row) => row.medianMs);
-  peer = 0;
   const heapSeries = series((row) => Math.max(0, row.peakHeapMB));
   return [
     {
@@ -234,14 +259,17 @@ function chartsFor(r: Results, def: CaseDef, c: number | null): { file: string; 
 
 function table(rows: readonly Row[]): string {
   const out = [
-    '| N | implementation | median ms | CPU ms | items/s | peak heap MB | time ÷ ours |',
-    '| --: | :-- | --: | --: | --: | --: | --: |',
+    '| N | implementation | median ms | × previous N | CPU ms | items/s | peak heap MB | time ÷ ours |',
+    '| --: | :-- | --: | --: | --: | --: | --: | --: |',
   ];
   for (const row of rows) {
     const name = row.ours ? `**${row.impl}**: ${row.variant}` : `${row.impl}: ${row.variant}`;
     const ratio = row.primary ? '1 (ours)' : row.ratioVsOurs === null ? '' : row.ratioVsOurs.toFixed(2);
+    // How the time grew from the next smaller size (10× fewer items): 10 is linear.
+    const prev = rows.find((r) => seriesName(r) === seriesName(row) && r.n === row.n / 10);
+    const growth = prev === undefined ? '' : (row.medianMs / prev.medianMs).toFixed(1);
     out.push(
-      `| ${formatN(row.n)} | ${name.replace(/\|/g, '\\|')} | ${ms(row.medianMs)} | ${ms(row.medianCpuMs)} | ` +
+      `| ${formatN(row.n)} | ${name.replace(/\|/g, '\\|')} | ${ms(row.medianMs)} | ${growth} | ${ms(row.medianCpuMs)} | ` +
         `${rate(row.itemsPerSec)} | ${mb(row.peakHeapMB)} | ${ratio} |`,
     );
   }
@@ -263,7 +291,7 @@ function peerWins(r: Results, def: CaseDef, c: number | null): string[] {
     );
     if (wins.length === 0) continue;
     const at = wins.map((row) => `${x(1 / row.ratioVsOurs!)} at ${formatN(row.n)}`).join(', ');
-    out.push(`- **${implKey(impl)}** is faster than ours: ${at}. ${impl.whyFaster ?? ''}`.trimEnd());
+    out.push(`- **${implKey(impl)}** is faster than ours: ${at}. ${impl.whyFaster ?? '(No explanation recorded.)'}`);
   }
   return out;
 }
@@ -299,7 +327,7 @@ function markdown(r: Results, cases: readonly CaseDef[], charts: Map<string, { f
     '',
     '## Machine',
     '',
-    `- CPU: ${r.machine.cpu}, ${r.machine.cores} logical cores (\`os.cpus()\`)`,
+    `- CPU: ${r.machine.cpu}${r.machine.mhz > 0 ? ` at ${r.machine.mhz} MHz` : ''}, ${r.machine.cores} logical cores (\`os.cpus()\`)`,
     `- Memory: ${r.machine.memoryGiB} GiB`,
     `- OS: ${r.machine.platform}`,
     `- Node ${r.node} (V8 ${r.v8}), run as \`node --expose-gc --import tsx bench/run.ts\``,
@@ -340,9 +368,7 @@ function markdown(r: Results, cases: readonly CaseDef[], charts: Map<string, { f
     '',
     '| target | measured | verdict |',
     '| :-- | :-- | :-- |',
-    ...verdicts(r).map(
-      (v) => `| ${v.target} | ${v.measured} | ${v.met === null ? 'not measured' : v.met ? 'met' : '**missed**'} |`,
-    ),
+    ...verdicts(r).map((v) => `| ${v.target} | ${v.measured} | ${verdictCell(v)} |`),
     '',
   );
   if (r.profiles.length > 0) {
@@ -377,7 +403,11 @@ function markdown(r: Results, cases: readonly CaseDef[], charts: Map<string, { f
       md.push(table(rows), '');
       for (const chart of charts.get(`${def.id}/${c}`) ?? []) md.push(`![${chart.alt}](performance/${chart.file})`, '');
       const wins = peerWins(r, def, c);
-      if (wins.length > 0) md.push('Where a peer is faster than ours, and why:', '', ...wins, '');
+      if (wins.length > 0) {
+        md.push('Where a peer is faster than ours, and why:', '');
+        if (def.oursPerValue !== undefined) md.push(def.oursPerValue, '');
+        md.push(...wins, '');
+      }
       const heap = heapNotes(r, def, c);
       if (heap.length > 0) md.push('Heap that grows with N:', '', ...heap, '');
     }

@@ -5,7 +5,8 @@ export interface Series {
   name: string;
   points: readonly (readonly [number, number])[];
   color: string;
-  dashed?: boolean;
+  /** An SVG stroke-dasharray, e.g. '7 4'; solid when absent. */
+  dash?: string;
   bold?: boolean;
 }
 
@@ -126,7 +127,7 @@ export function lineChart(opts: ChartOptions): string {
   for (const s of series) {
     const pts = [...s.points].sort((a, b) => a[0] - b[0]).map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`);
     const width = s.bold === true ? 3.5 : 2;
-    const dash = s.dashed === true ? ' stroke-dasharray="7 4"' : '';
+    const dash = s.dash === undefined ? '' : ` stroke-dasharray="${s.dash}"`;
     if (pts.length > 1) {
       out.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${s.color}" stroke-width="${width}"${dash}/>`);
     }
@@ -137,7 +138,7 @@ export function lineChart(opts: ChartOptions): string {
   }
   series.forEach((s, i) => {
     const y = bottom + MARGIN.bottom + 8 + i * LEGEND_ROW;
-    const dash = s.dashed === true ? ' stroke-dasharray="7 4"' : '';
+    const dash = s.dash === undefined ? '' : ` stroke-dasharray="${s.dash}"`;
     out.push(
       `<line x1="${MARGIN.left}" x2="${MARGIN.left + 28}" y1="${y}" y2="${y}" stroke="${s.color}" ` +
         `stroke-width="${s.bold === true ? 3.5 : 2}"${dash}/>`,

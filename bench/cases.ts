@@ -85,6 +85,16 @@ const WHY_MERGE_MAP =
   'mergeMap makes one inner subscription per value and no demand round trip. At small N its buffer is short, ' +
   'so the Array.shift that drains it is cheap; the cost of that shift grows with the buffer, which is why ' +
   'mergeMap falls behind as N grows.';
+const SHIFT_SLOWER =
+  'range pushes all N values into its buffer at once, and each completion takes the next with Array.shift, ' +
+  'which moves the whole remaining buffer once the array is large: the cost per value grows with N (see the ' +
+  '\u00d7 previous N column, 10 is linear).';
+const WHY_EFFECT_SLOWER =
+  'Each value runs as its own fiber around an Effect.promise, forked, joined and scheduled by Effect\u2019s ' +
+  'runtime: several times the per-value work of ours.';
+const WHY_READABLE_SLOWER =
+  'Each result also goes through the stream machinery: pushed into the mapped Readable\u2019s buffer and read ' +
+  'out again by its async iterator, one promise per read.';
 const WHY_FLOOR = 'The floor: no library, nothing but the work and the loop.';
 
 /** The fast-producer, slow-work case for one kind of work. */
@@ -131,6 +141,7 @@ function slowWork(
       impl: 'rxjs',
       variant: 'range + mergeMap(work, c)',
       whyFaster: WHY_MERGE_MAP,
+      whySlower: SHIFT_SLOWER,
       whyHeap: 'range pushes all N values at once; mergeMap buffers them in an array.',
       run: (n, c, p) => drain(range(0, n).pipe(mergeMap(work, c)), p.take),
     },
@@ -138,6 +149,8 @@ function slowWork(
       impl: 'p-limit',
       variant: 'limit() per value + Promise.all',
       whyFaster: WHY_P_LIMIT,
+      whySlower:
+        'All N calls are queued up front, each holding a closure and a pending promise, so the heap and the garbage collector\u2019s work grow with N.',
       whyHeap: 'every value is wrapped in a pending promise up front.',
       run: (n, c, p) => viaPLimit(n, c, p, work),
     },
@@ -160,12 +173,14 @@ function slowWork(
       impl: 'node:stream',
       variant: 'Readable.from(iterable).map(work, { concurrency })',
       whyFaster: WHY_READABLE,
+      whySlower: WHY_READABLE_SLOWER,
       run: (n, c, p) => drainIterable(Readable.from(numbers(n)).map(work, { concurrency: c }), p),
     },
     {
       impl: 'effect',
       variant: 'Stream.mapEffect(work, { concurrency, unordered })',
       whyFaster: 'Effect runs each value as a fiber; it is not expected to win here, and a win would be noise.',
+      whySlower: WHY_EFFECT_SLOWER,
       whyHeap: 'mapEffect forks a fiber per value, and the fibers finished but not yet collected pile up.',
       run: (n, c, p) => effectMap(n, c, p, work, true),
     },
@@ -215,6 +230,7 @@ const ordered: CaseDef = {
       impl: 'rxjs',
       variant: 'range + concatMap(work) (concurrency 1)',
       whyFaster: WHY_MERGE_MAP.replace('mergeMap', 'concatMap (mergeMap with concurrency 1)'),
+      whySlower: SHIFT_SLOWER,
       whyHeap: 'range pushes all N values at once; concatMap buffers them in an array.',
       run: (n, _c, p) => drain(range(0, n).pipe(concatMap(jitterWork)), p.take),
     },
@@ -238,12 +254,14 @@ const ordered: CaseDef = {
       impl: 'node:stream',
       variant: 'Readable.from(iterable).map(work, { concurrency })',
       whyFaster: WHY_READABLE,
+      whySlower: WHY_READABLE_SLOWER,
       run: (n, c, p) => drainIterable(Readable.from(numbers(n)).map(jitterWork, { concurrency: c }), p),
     },
     {
       impl: 'effect',
       variant: 'Stream.mapEffect(work, { concurrency })',
       whyFaster: 'Effect runs each value as a fiber; it is not expected to win here, and a win would be noise.',
+      whySlower: WHY_EFFECT_SLOWER,
       run: (n, c, p) => effectMap(n, c, p, jitterWork, false),
     },
     {
@@ -288,7 +306,7 @@ const syncMerge: CaseDef = {
       impl: 'rxjs',
       variant: 'range + mergeMap(x => of(x), 4)',
       whyFaster:
-        'with a synchronous inner, mergeMap subscribes, receives and completes each inner in one ' +
+        'With a synchronous inner, mergeMap subscribes, receives and completes each inner in one ' +
         'call stack and never queues: one inner subscription per value and nothing else.',
       run: (n, c, p) => drain(range(0, n).pipe(mergeMap((x) => of(x), c)), p.take),
     },
@@ -379,7 +397,7 @@ const syncBuffer: CaseDef = {
     {
       impl: 'rxjs',
       variant: 'range, no operator',
-      whyFaster: 'no operator at all: this row is the cost of range and the subscriber alone.',
+      whyFaster: 'No operator at all: this row is the cost of range and the subscriber alone.',
       run: (n, _c, p) => drain(range(0, n), p.take),
     },
     {
@@ -420,6 +438,7 @@ const forAwait: CaseDef = {
       whyFaster:
         'eachValueFrom takes values from a plain array buffer with no demand accounting; at small N its ' +
         'Array.shift is cheap.',
+      whySlower: SHIFT_SLOWER.replace('each completion takes the next', 'each iteration of the loop takes the next'),
       whyHeap: 'range pushes all N values at once; eachValueFrom buffers all of them.',
       run: (n, _c, p) => drainIterable(eachValueFrom(range(0, n)), p),
     },

@@ -73,6 +73,8 @@ export interface Impl {
   readonly maxNReason?: string;
   /** Why this implementation can beat ours, quoted in the docs when it does. */
   readonly whyFaster?: string;
+  /** Why it falls far behind ours, quoted in the docs when it does (over 2× our time). */
+  readonly whySlower?: string;
   /** Why its heap grows with N, quoted in the docs. */
   readonly whyHeap?: string;
   run(n: number, concurrency: number, probe: Probe): Promise<void> | void;

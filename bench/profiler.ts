@@ -27,6 +27,8 @@ export interface HotSpot {
 export interface ProfileResult {
   request: ProfileRequest;
   runMs: number;
+  /** Time charged to (idle) (the event loop polling), left out of the hot spots and their percentages. */
+  idleMs: number;
   file: string;
   hotSpots: HotSpot[];
 }
@@ -86,12 +88,18 @@ export async function profile(request: ProfileRequest, top = 15): Promise<Profil
   const byId = new Map(data.nodes.map((node) => [node.id, node.callFrame]));
   const self = new Map<string, { fn: string; where: string; us: number }>();
   let total = 0;
+  let idleUs = 0;
   let at = data.startTime;
   data.samples.forEach((id, i) => {
     const us = data.timeDeltas[i] ?? 0;
     at += us;
     if (at < measured.start || at > measured.end) return;
     const frame = byId.get(id)!;
+    // Samples taken while the event loop polls are charged to (idle): not work, so not counted.
+    if (frame.functionName === '(idle)') {
+      idleUs += us;
+      return;
+    }
     const fn = frame.functionName || '(anonymous)';
     const loc = where(frame);
     const key = `${fn} ${loc}`;
@@ -104,5 +112,11 @@ export async function profile(request: ProfileRequest, top = 15): Promise<Profil
     .sort((a, b) => b.us - a.us)
     .slice(0, top)
     .map((e) => ({ selfPercent: (e.us / total) * 100, selfMs: e.us / 1000, fn: e.fn, where: e.where }));
-  return { request, runMs: (measured.end - measured.start) / 1000, file: path.relative(ROOT, file), hotSpots };
+  return {
+    request,
+    runMs: (measured.end - measured.start) / 1000,
+    idleMs: idleUs / 1000,
+    file: path.relative(ROOT, file),
+    hotSpots,
+  };
 }

@@ -56,6 +56,16 @@ function find(r: Results, kase: string, n: number, c: number | null, pred: (row:
 const primaryRow = (r: Results, kase: string, n: number, c: number | null): Row | undefined =>
   find(r, kase, n, c, (row) => row.primary);
 
+/** How mergeMap fared at 10^6 next to ours, when it was stopped or not run there. */
+function atMillion(r: Results, kase: string): string {
+  const ours = primaryRow(r, kase, 1e6, 4);
+  const skip = r.skipped.find(
+    (s) => s.case === kase && s.n === 1e6 && s.concurrency === 4 && s.impl === 'rxjs' && s.variant.includes('mergeMap'),
+  );
+  if (ours === undefined || skip === undefined) return '';
+  return `; at 10^6 ours took ${ms(ours.medianMs)} ms and mergeMap was ${skip.reason}`;
+}
+
 /** The targets of issue 7, each checked against this run's figures. */
 export function verdicts(r: Results): Verdict[] {
   const out: Verdict[] = [];
@@ -105,7 +115,8 @@ export function verdicts(r: Results): Verdict[] {
           mergeMap === undefined
             ? 'mergeMap was not run at 10^5'
             : `mergeMap ${ms(mergeMap.medianMs)} ms / ours ${ms(ours.medianMs)} ms = ${x(mergeMap.medianMs / ours.medianMs)} ` +
-              `(CPU time: ${ms(mergeMap.medianCpuMs)} / ${ms(ours.medianCpuMs)} ms = ${x(mergeMap.medianCpuMs / ours.medianCpuMs)})`,
+              `(CPU time: ${ms(mergeMap.medianCpuMs)} / ${ms(ours.medianCpuMs)} ms = ${x(mergeMap.medianCpuMs / ours.medianCpuMs)})` +
+              atMillion(r, kase),
         met: mergeMap === undefined ? null : mergeMap.medianMs / ours.medianMs >= 10,
       });
     }
@@ -296,6 +307,33 @@ function peerWins(r: Results, def: CaseDef, c: number | null): string[] {
   return out;
 }
 
+/** Where a peer takes more than twice our time, and why (from the case's notes). */
+function peerLosses(r: Results, def: CaseDef, c: number | null): string[] {
+  const out: string[] = [];
+  for (const impl of def.impls) {
+    if (impl.ours === true || impl.whySlower === undefined) continue;
+    const rows = r.cases.filter(
+      (row) =>
+        row.case === def.id &&
+        row.concurrency === c &&
+        seriesName(row) === implKey(impl) &&
+        row.ratioVsOurs !== null &&
+        row.ratioVsOurs > 2,
+    );
+    const stopped = r.skipped.filter(
+      (s) =>
+        s.case === def.id && s.concurrency === c && seriesName(s) === implKey(impl) && s.reason.startsWith('stopped:'),
+    );
+    if (rows.length === 0 && stopped.length === 0) continue;
+    const at = [
+      ...rows.map((row) => `${x(row.ratioVsOurs!)} our time at ${formatN(row.n)}`),
+      ...stopped.map((s) => `at ${formatN(s.n)} ${s.reason}`),
+    ].join(', ');
+    out.push(`- **${implKey(impl)}**: ${at}. ${impl.whySlower}`);
+  }
+  return out;
+}
+
 function heapNotes(r: Results, def: CaseDef, c: number | null): string[] {
   const out: string[] = [];
   for (const impl of def.impls) {
@@ -376,13 +414,14 @@ function markdown(r: Results, cases: readonly CaseDef[], charts: Map<string, { f
       '### Where the time goes in the misses',
       '',
       'Our implementation in each case with a missed target, run once under `node --cpu-prof` after a warm-up; ' +
-        'self time of that run by function, with file:line in the TypeScript sources (mapped through the ' +
+        'self time of that run by function (a function inlined by the compiler is charged to its caller), with file:line in the TypeScript sources (mapped through the ' +
         "bundle's source map). Reproduce one with `node --import tsx bench/profile.ts --case ID [--n N] [--c C]`.",
       '',
     );
     for (const p of r.profiles) {
       md.push(
-        `#### ${p.request.case}, N=${formatN(p.request.n)}, concurrency ${p.request.c}: ${ms(p.runMs)} ms`,
+        `#### ${p.request.case}, N=${formatN(p.request.n)}, concurrency ${p.request.c}: ${ms(p.runMs)} ms` +
+          (p.idleMs > 0 ? `, of which ${ms(p.idleMs)} ms idle (polling; not counted below)` : ''),
         '',
         '| self % | self ms | function | file:line |',
         '| --: | --: | :-- | :-- |',
@@ -408,6 +447,8 @@ function markdown(r: Results, cases: readonly CaseDef[], charts: Map<string, { f
         if (def.oursPerValue !== undefined) md.push(def.oursPerValue, '');
         md.push(...wins, '');
       }
+      const losses = peerLosses(r, def, c);
+      if (losses.length > 0) md.push('Where a peer falls far behind ours, and why:', '', ...losses, '');
       const heap = heapNotes(r, def, c);
       if (heap.length > 0) md.push('Heap that grows with N:', '', ...heap, '');
     }

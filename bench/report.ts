@@ -420,7 +420,9 @@ function markdown(r: Results, cases: readonly CaseDef[], charts: Map<string, { f
     );
     for (const p of r.profiles) {
       md.push(
-        `#### ${p.request.case}, N=${formatN(p.request.n)}, concurrency ${p.request.c}: ${ms(p.runMs)} ms` +
+        `#### ${p.request.case}, N=${formatN(p.request.n)}` +
+          `${r.cases.some((row) => row.case === p.request.case && row.concurrency !== null) ? `, concurrency ${p.request.c}` : ''}: ` +
+          `${ms(p.runMs)} ms` +
           (p.idleMs > 0 ? `, of which ${ms(p.idleMs)} ms idle (polling; not counted below)` : ''),
         '',
         '| self % | self ms | function | file:line |',

@@ -1,4 +1,4 @@
-import { Subject, finalize, takeUntil, type Observable } from 'rxjs';
+import { Observable, type Subscription } from 'rxjs';
 import { demandProtocolOf, type Cancellation, type DemandHandle, type DemandObserver } from './protocol.js';
 
 /** How a library stage is connected to its source. */
@@ -52,39 +52,41 @@ export function upstreamOf<T>(source: Observable<T>): Upstream<T> {
     };
   }
   // A synchronous source delivers everything inside subscribe(), before we hold its
-  // Subscription. The stop notifier lets cancel() close it mid-burst (an overflow error or a
-  // downstream take(n) must stop an endless synchronous source, not wait for it to end).
-  const stop = new Subject<void>();
+  // Subscription. Subscribing through a wrapper puts its subscriber in hand first, so cancel()
+  // can close it mid-burst (an overflow error or a downstream take(n) must stop an endless
+  // synchronous source, not wait for it to end), at no cost per value.
+  let subscriber: Subscription | undefined;
   return {
     pausable: false,
     connect(observer) {
       if (cancelled) return;
-      // A terminal signal is passed on from finalize, after the source's own teardown, so
-      // finalizers run upstream first, as they do through native operators.
+      // A terminal signal is passed on after the source's own teardown, so finalizers run
+      // upstream first, as they do through native operators.
       let terminal: { error: boolean; err?: unknown } | undefined;
-      source
-        .pipe(
-          takeUntil(stop),
-          finalize(() => {
-            if (cancelled || terminal === undefined) return;
-            if (terminal.error) observer.error(terminal.err);
-            else observer.complete();
-          }),
-        )
-        .subscribe({
-          next: (value) => {
-            if (!cancelled) observer.next(value);
-          },
-          error: (err: unknown) => (terminal = { error: true, err }),
-          complete: () => (terminal = { error: false }),
-        });
+      const settle = (): void => {
+        if (cancelled || terminal === undefined) return;
+        if (terminal.error) observer.error(terminal.err);
+        else observer.complete();
+      };
+      new Observable<T>((inner) => {
+        subscriber = inner;
+        inner.add(source.subscribe(inner));
+        inner.add(settle);
+      }).subscribe({
+        next: (value) => {
+          if (!cancelled) observer.next(value);
+        },
+        error: (err: unknown) => (terminal = { error: true, err }),
+        complete: () => (terminal = { error: false }),
+      });
     },
     request: () => undefined,
     cancel() {
       if (cancelled) return;
       cancelled = true;
-      stop.next();
-      stop.complete();
+      const inner = subscriber;
+      subscriber = undefined;
+      inner?.unsubscribe();
     },
   };
 }

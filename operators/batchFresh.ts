@@ -247,9 +247,11 @@ function startBatcher<T>(source: Observable<T>, config: BatchConfig, sink: Produ
     } else {
       current.push(value);
     }
-    if (size !== undefined && current.length >= size) closeBatch();
+    const full = size !== undefined && current.length >= size;
+    if (full) closeBatch();
     monitor?.notify();
-    sink.schedulePump();
+    // The pump has work only when a batch closed, or a pausable source must be asked for more.
+    if (full || (pausable && outstanding === 0)) sink.schedulePump();
   }
 
   function onError(err: unknown): void {

@@ -45,3 +45,11 @@ export function pullEvery<T>(frames: number, scheduler: SchedulerLike): MonoType
       };
     });
 }
+
+/** The stand-in work of many cases: a value's result is the value upper-cased. */
+export const upper = (v: string): string => v.toUpperCase();
+
+/** Subscription marbles of a job subscribed at frame `from` for `frames` frames: `sub(2, 3)` is `--^--!`. */
+export function sub(from: number, frames: number): string {
+  return `${'-'.repeat(from)}^${'-'.repeat(frames - 1)}!`;
+}

@@ -5,7 +5,7 @@ import { boundedBuffer, bufferMonitor } from '../../operators/boundedBuffer.js';
 import { mergeWorkers } from '../../operators/mergeWorkers.js';
 import { orderedMerge } from '../../operators/orderedMerge.js';
 import { defineCase, defineCases } from '../case.js';
-import { pullEvery } from '../testing.js';
+import { pullEvery, upper } from '../testing.js';
 
 /*
  * In these cases a worker's job is an inner cold observable: `job` takes three frames and emits
@@ -13,8 +13,6 @@ import { pullEvery } from '../testing.js';
  * over a channel is not expressible in marbles, so a push source behind the pool's own bounded
  * queue stands in), and the subscriptions show when each job held a slot.
  */
-
-const upper = (v: string): string => v.toUpperCase();
 
 export const mergeWorkersCases = defineCases('mergeWorkers', [
   defineCase({

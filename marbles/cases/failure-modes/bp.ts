@@ -30,7 +30,7 @@ import { channel, type Channel } from '../../../operators/channel.js';
 import { drainOnComplete, type DrainReport } from '../../../operators/drainOnComplete.js';
 import { mergeWorkers } from '../../../operators/mergeWorkers.js';
 import { defineCase, defineCases } from '../../case.js';
-import { pullEvery } from '../../testing.js';
+import { pullEvery, upper } from '../../testing.js';
 
 /*
  * Failure modes BP-01..BP-20 (seed 001, "Backpressure: find the bug"). Each Go bug is mapped to
@@ -41,8 +41,6 @@ import { pullEvery } from '../../testing.js';
  * subscription marbles show exactly when a job held resources. Counters live in `context` and
  * `verify` asserts on them after the scheduler has flushed.
  */
-
-const upper = (v: string): string => v.toUpperCase();
 
 /** How many of something are open at once: now, the most ever, and how many were opened. */
 interface Gauge {

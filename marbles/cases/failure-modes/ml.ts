@@ -35,19 +35,13 @@ import {
   type DrainReport,
 } from '../../../index.js';
 import { defineCase, defineCases } from '../../case.js';
+import { upper, sub } from '../../testing.js';
 
 /*
  * Failure modes of seeds/003 ("Push-Pull, middle level"): its anti-patterns and the properties
  * it asks of a shippable pipeline. Each naive case pins what plain RxJS does; each library case
  * shows the operator that prevents it. Inner cold observables stand for work of that length.
  */
-
-const upper = (v: string): string => v.toUpperCase();
-
-/** Subscription marbles of a job subscribed at frame `from` for `frames` frames, e.g. sub(2, 3) is `--^--!`. */
-function sub(from: number, frames: number): string {
-  return `${'-'.repeat(from)}^${'-'.repeat(frames - 1)}!`;
-}
 
 /** Values that arrived and values whose work started; `maxHeld` is the peak in between. */
 interface Held {

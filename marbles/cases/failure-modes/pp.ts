@@ -31,7 +31,7 @@ import {
   type DrainReport,
 } from '../../../index.js';
 import { defineCase, defineCases } from '../../case.js';
-import { pullEvery } from '../../testing.js';
+import { pullEvery, upper, sub } from '../../testing.js';
 
 /*
  * Failure modes of seeds/000 ("Push-Pull, find the bug"), each as a pair: the naive RxJS
@@ -39,13 +39,6 @@ import { pullEvery } from '../../testing.js';
  * it. A worker's job is an inner cold observable (`job`, `slow`, ...) whose length is the time
  * the work takes; `context` holds the counters that `verify` asserts after the run.
  */
-
-const upper = (v: string): string => v.toUpperCase();
-
-/** Subscription marbles of a job subscribed at frame `from` for `frames` frames, e.g. sub(2, 3) is `--^--!`. */
-function sub(from: number, frames: number): string {
-  return `${'-'.repeat(from)}^${'-'.repeat(frames - 1)}!`;
-}
 
 /** Counts values read from a producer and values whose work started; `maxHeld` is the peak in between. */
 interface Held {

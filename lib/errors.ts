@@ -1,3 +1,5 @@
+import { config as rxjsConfig } from 'rxjs';
+
 /**
  * Typed errors. Each names the operator (and, for option errors, the parameter) so that a
  * failure in a long pipe points at the stage that caused it.
@@ -86,4 +88,17 @@ export class CancelledError extends Error {
   ) {
     super(`${operator}: work cancelled because ${CANCEL_TEXT[reason]}`, cause === undefined ? undefined : { cause });
   }
+}
+
+/**
+ * An error with no subscriber left to take it goes to RxJS's unhandled-error hook, or is thrown
+ * on a fresh stack as RxJS does, so that it is never lost silently.
+ */
+export function reportUnhandled(err: unknown): void {
+  const hook = rxjsConfig.onUnhandledError;
+  if (hook !== null) hook(err);
+  else
+    setTimeout(() => {
+      throw err;
+    });
 }

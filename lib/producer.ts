@@ -137,7 +137,7 @@ function subscribeProducer<T>(
   const handle: DemandHandle = {
     request(n) {
       if (observer === undefined) return;
-      if (!validDemand(n)) {
+      if (n !== 1 && !validDemand(n)) {
         finish()?.error(invalidDemand(operator, n));
         return;
       }

@@ -35,9 +35,10 @@ export function upstreamOf<T>(source: Observable<T>): Upstream<T> {
             early = 0;
             if (first > 0) h.request(first);
           },
-          next: (value) => observer.next(value),
-          error: (err) => observer.error(err),
-          complete: () => observer.complete(),
+          // Bound, not wrapped: one call less per value on the path every library stage shares.
+          next: observer.next.bind(observer),
+          error: observer.error.bind(observer),
+          complete: observer.complete.bind(observer),
         });
       },
       request(n) {

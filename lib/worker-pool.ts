@@ -13,6 +13,7 @@ import {
   ProtocolError,
   optionRangeError,
   optionTypeError,
+  reportUnhandled,
   type CancelReason,
 } from './errors.js';
 import { Deque } from './deque.js';
@@ -230,19 +231,57 @@ function resolveRetry(name: string, retry: RetryOptions | undefined): PoolConfig
   };
 }
 
-/** One accepted value, from acceptance to emission of its last result. */
-interface Task<T, R> {
-  readonly value: T;
-  readonly index: number;
-  attempt: number;
+/** Where a task passes its inner's results; one per pool, shared by its tasks. */
+interface TaskHooks<R> {
+  result(task: Task<unknown, R>, result: R): void;
+}
+
+const RUNNING = 0;
+const COMPLETED = 1;
+const FAILED = 2;
+
+/**
+ * One accepted value, from acceptance to emission of its last result. A class, not a literal
+ * with closures: the pool makes one per value, and as the observer of its own inner it saves
+ * the three callbacks (and the outcome object) each attempt would otherwise allocate.
+ */
+class Task<T, R> {
+  attempt = 0;
   /** Made on the first read of `context.signal`: most workers never look, and it is not free. */
-  controller: AbortController | undefined;
+  controller: AbortController | undefined = undefined;
   /** Ordered mode: results waiting until this task is the head (made on the first one). */
-  results: Deque<R> | undefined;
-  started: boolean;
-  done: boolean;
-  subscription: Subscription | undefined;
-  retryTimer: Subscription | undefined;
+  results: Deque<R> | undefined = undefined;
+  done = false;
+  /** The work's promise has resolved: nothing is left running to abort, even mid-delivery. */
+  resolved = false;
+  /** The running attempt's inner subscription (not for a Promise: it has nothing to cancel). */
+  subscription: Subscription | undefined = undefined;
+  retryTimer: Subscription | undefined = undefined;
+  /** How the running attempt's inner ended; acted on once its teardown has run. */
+  outcome = RUNNING;
+  failure: unknown = undefined;
+  /** Neighbours in the pool's list of running tasks: O(1) in and out, no hashing. */
+  before: Task<T, R> | undefined = undefined;
+  after: Task<T, R> | undefined = undefined;
+
+  constructor(
+    readonly value: T,
+    readonly index: number,
+    private readonly hooks: TaskHooks<R>,
+  ) {}
+
+  next(result: R): void {
+    this.hooks.result(this, result);
+  }
+
+  error(err: unknown): void {
+    this.outcome = FAILED;
+    this.failure = err;
+  }
+
+  complete(): void {
+    this.outcome = COMPLETED;
+  }
 }
 
 /** The context handed to a worker; its signal exists only once somebody asks for it. */
@@ -287,11 +326,15 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
   const waiting = new Deque<Task<T, R>>(); // accepted, not started
   const window$ = new Deque<Task<T, R>>(); // ordered: every task from acceptance to emission
   const unorderedResults = new Deque<R>();
-  const running = new Set<Task<T, R>>();
+  // Running tasks, as a doubly linked list through the tasks themselves.
+  let firstRunning: Task<T, R> | undefined;
+  let lastRunning: Task<T, R> | undefined;
+  let runningCount = 0;
   let upstream: Upstream<T> | undefined;
   let concurrency = typeof config.concurrency === 'number' ? config.concurrency : 0;
   let concurrencySub: Subscription | undefined;
   let outstanding = 0;
+  let requesting = false; // inside requestMore's call to the source
   let nextIndex = 0;
   let upstreamDone = false;
   let finished = false;
@@ -304,7 +347,7 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
     const q = queueMonitor.snapshot();
     return {
       queued: waiting.size + q.depth,
-      inFlight: running.size,
+      inFlight: runningCount,
       completed,
       failed,
       retried,
@@ -315,7 +358,6 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
   monitor?.attach(stats);
 
   let bufferedResults = 0; // results waiting for downstream demand, over all tasks
-  const buffered = (): number => bufferedResults;
 
   // ---- accepting values -------------------------------------------------------------------
 
@@ -328,20 +370,12 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
       return;
     }
     if (outstanding !== Infinity) outstanding--;
-    const task: Task<T, R> = {
-      value,
-      index: nextIndex++,
-      attempt: 0,
-      controller: undefined,
-      results: undefined,
-      started: false,
-      done: false,
-      subscription: undefined,
-      retryTimer: undefined,
-    };
+    const task = new Task<T, R>(value, nextIndex++, hooks);
     waiting.push(task);
     if (ordered) window$.push(task);
-    sink.schedulePump();
+    // Asked for by this pump (a synchronous source answers inside request): it starts the
+    // values itself, and a second turn of the loop would find nothing to do.
+    if (!requesting) sink.schedulePump();
   }
 
   function onSourceError(err: unknown): void {
@@ -357,19 +391,53 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
 
   // ---- running work -----------------------------------------------------------------------
 
+  const hooks: TaskHooks<R> = {
+    result: (task, result) => onResult(task as Task<T, R>, result),
+  };
+
   function startTask(task: Task<T, R>): void {
-    task.started = true;
-    running.add(task);
+    runningCount++;
+    if (lastRunning === undefined) firstRunning = task;
+    else lastRunning.after = task;
+    task.before = lastRunning;
+    lastRunning = task;
     attempt(task);
+  }
+
+  function stopRunning(task: Task<T, R>): void {
+    const { before, after } = task;
+    if (before === undefined) firstRunning = after;
+    else before.after = after;
+    if (after === undefined) lastRunning = before;
+    else after.before = before;
+    task.before = task.after = undefined;
+    runningCount--;
   }
 
   function attempt(task: Task<T, R>): void {
     task.attempt++;
     task.retryTimer = undefined;
+    task.outcome = RUNNING;
     const context = new TaskContext(task, task.attempt);
+    let output: ObservableInput<R>;
+    try {
+      output = work(task.value, context);
+    } catch (err) {
+      onTaskError(task, err);
+      return;
+    }
+    // Most workers are async functions: a native Promise needs no Observable around it, and a
+    // subscription to it could only ignore its result, which the task's `done` flag does too.
+    if (output instanceof Promise) {
+      (output as Promise<R>).then(
+        (result) => promiseSettled(task, false, result),
+        (err: unknown) => promiseSettled(task, true, err),
+      );
+      return;
+    }
     let input: Observable<R>;
     try {
-      input = toObservable(work(task.value, context), task.index);
+      input = toObservable(output, task.index);
     } catch (err) {
       onTaskError(task, err);
       return;
@@ -378,21 +446,39 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
     // emits, and unsubscribing it stops the burst, and (2) the outcome is acted on after the
     // inner's own teardown, so a slot is released only once the work's resources are (the
     // order mergeMap keeps too).
-    let outcome: { error: boolean; err?: unknown } | undefined;
-    const settled = (): void => {
-      if (outcome === undefined) return; // unsubscribed: release() has dealt with the task
-      if (outcome.error) onTaskError(task, outcome.err);
-      else onTaskComplete(task);
-    };
     new Observable<R>((subscriber) => {
       task.subscription = subscriber;
       subscriber.add(input.subscribe(subscriber));
-      subscriber.add(settled);
-    }).subscribe({
-      next: (result) => onResult(task, result),
-      error: (err: unknown) => (outcome = { error: true, err }),
-      complete: () => (outcome = { error: false }),
-    });
+      subscriber.add(() => onInnerEnded(task));
+    }).subscribe(task);
+  }
+
+  function promiseSettled(task: Task<T, R>, rejected: boolean, outcome: unknown): void {
+    // Nobody is subscribed to the promise to take a throw from here (a downstream callback,
+    // say): report it as RxJS reports one, never as an unhandled rejection.
+    try {
+      if (rejected) {
+        onTaskError(task, outcome);
+      } else {
+        task.resolved = true;
+        onResult(task, outcome as R);
+        onTaskComplete(task);
+      }
+    } catch (err) {
+      reportUnhandled(err);
+    }
+  }
+
+  function onInnerEnded(task: Task<T, R>): void {
+    const outcome = task.outcome;
+    if (outcome === RUNNING) return; // unsubscribed: release() has dealt with the task
+    if (outcome === FAILED) {
+      const err = task.failure;
+      task.failure = undefined;
+      onTaskError(task, err);
+    } else {
+      onTaskComplete(task);
+    }
   }
 
   function toObservable(input: ObservableInput<R>, index: number): Observable<R> {
@@ -471,7 +557,7 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
   /** Ends the pool with this task's error; no other work may start in between. */
   function failFastNow(task: Task<T, R>, err: unknown): void {
     task.done = true;
-    running.delete(task);
+    stopRunning(task);
     fail(err, 'sibling-failed');
   }
 
@@ -497,7 +583,7 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
   function settle(task: Task<T, R>): void {
     task.done = true;
     task.subscription = undefined;
-    running.delete(task);
+    stopRunning(task);
     sink.schedulePump();
   }
 
@@ -507,12 +593,13 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
     if (finished) return;
     emitResults();
     startWaiting();
-    requestMore();
+    if (requestMore()) startWaiting();
     monitor?.notify();
     if (
+      !finished &&
       upstreamDone &&
       waiting.isEmpty &&
-      running.size === 0 &&
+      runningCount === 0 &&
       (ordered ? window$.isEmpty : unorderedResults.isEmpty)
     ) {
       finish();
@@ -522,7 +609,7 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
 
   function emitResults(): void {
     if (!ordered) {
-      while (sink.demand > 0 && !unorderedResults.isEmpty) {
+      while (!unorderedResults.isEmpty && sink.demand > 0) {
         bufferedResults--;
         sink.next(unorderedResults.shift());
       }
@@ -542,7 +629,7 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
   }
 
   function startWaiting(): void {
-    while (!finished && running.size < concurrency && !waiting.isEmpty && !resultsBackedUp()) {
+    while (!finished && runningCount < concurrency && !waiting.isEmpty && !resultsBackedUp()) {
       startTask(waiting.shift());
     }
   }
@@ -550,17 +637,23 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
   /** A demand-aware consumer that has stopped asking stops the pool from starting more work. */
   function resultsBackedUp(): boolean {
     // Ordered results may wait behind a slow head up to the window; unordered ones need not.
-    return sink.demand !== Infinity && buffered() >= Math.max(ordered ? window : concurrency, 1);
+    return bufferedResults > 0 && sink.demand !== Infinity && bufferedResults >= (ordered ? window : concurrency);
   }
 
-  function requestMore(): void {
-    if (finished || upstreamDone || upstream === undefined) return;
-    let credit = concurrency - running.size - waiting.size - outstanding;
+  /** Asks the source for what free slots (and the window) allow; true when it asked. */
+  function requestMore(): boolean {
+    if (finished || upstreamDone || upstream === undefined) return false;
+    let credit = concurrency - runningCount - waiting.size - outstanding;
     if (ordered) credit = Math.min(credit, window - window$.size - outstanding);
-    if (credit > 0 && !resultsBackedUp()) {
-      outstanding += credit;
+    if (credit <= 0 || resultsBackedUp()) return false;
+    outstanding += credit;
+    requesting = true;
+    try {
       upstream.request(credit);
+    } finally {
+      requesting = false;
     }
+    return true;
   }
 
   // ---- ending ------------------------------------------------------------------------------
@@ -583,19 +676,25 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
   function release(reason: CancelReason, cause?: unknown, cancellation?: Cancellation): void {
     const wasFinished = finished;
     // Finished results not yet emitted are held values too: never passed on, so not completed.
-    if (!wasFinished) cancellation?.tally?.record(name, waiting.size + bufferedResults, running.size);
+    if (!wasFinished) cancellation?.tally?.record(name, waiting.size + bufferedResults, runningCount);
     finish(cancellation);
-    if (wasFinished && running.size === 0) return;
-    for (const task of running) {
+    if (wasFinished && runningCount === 0) return;
+    let next = firstRunning;
+    firstRunning = lastRunning = undefined;
+    runningCount = 0;
+    while (next !== undefined) {
+      const task = next;
+      next = task.after;
+      task.before = task.after = undefined;
       task.retryTimer?.unsubscribe();
       task.retryTimer = undefined;
       task.done = true;
-      task.controller?.abort(new CancelledError(name, reason, cause));
+      // A resolved promise whose result is being delivered as take(n) ends has no work to stop.
+      if (!task.resolved) task.controller?.abort(new CancelledError(name, reason, cause));
       const subscription = task.subscription;
       task.subscription = undefined;
       subscription?.unsubscribe();
     }
-    running.clear();
     discarded += waiting.size + bufferedResults;
     bufferedResults = 0;
     waiting.clear();

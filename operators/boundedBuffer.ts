@@ -179,9 +179,13 @@ function startQueue<T>(source: Observable<T>, config: QueueConfig<T>, sink: Prod
     received++;
     if (outstanding !== Infinity && outstanding > 0) outstanding--;
     if (queue.isEmpty && sink.demand > 0) {
+      // Passed straight on: nothing is queued, so a pump would find nothing to do.
       emit(value);
       refill();
-    } else if (queue.push(value)) {
+      monitor?.notify();
+      return;
+    }
+    if (queue.push(value)) {
       if (queue.size > highWater) highWater = queue.size;
     } else {
       overflowed(value);

@@ -1,14 +1,13 @@
 import {
   Observable,
   asyncScheduler,
-  config as rxjsConfig,
   fromEvent,
   isObservable,
   type OperatorFunction,
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
-import { optionRangeError, optionTypeError, type CancelReason } from '../lib/errors.js';
+import { optionRangeError, optionTypeError, reportUnhandled, type CancelReason } from '../lib/errors.js';
 import { demandSource, type Producer, type ProducerSink } from '../lib/producer.js';
 import { demandProtocolOf, type AbandonTally } from '../lib/protocol.js';
 import { upstreamOf, type Upstream } from '../lib/upstream.js';
@@ -432,14 +431,4 @@ function demandRelay(up: Upstream<unknown>, sink: ProducerSink<unknown>): Demand
       if (outstanding !== Infinity && outstanding > 0) outstanding--;
     },
   };
-}
-
-/** An error with no subscriber left to take it goes to RxJS's unhandled-error hook. */
-function reportUnhandled(err: unknown): void {
-  const hook = rxjsConfig.onUnhandledError;
-  if (hook !== null) hook(err);
-  else
-    setTimeout(() => {
-      throw err;
-    });
 }

@@ -6,6 +6,7 @@ import {
   Observable,
   Subject,
   concatMap,
+  config,
   finalize,
   firstValueFrom,
   map,
@@ -465,8 +466,10 @@ describe('mergeWorkers: errors, retries and cancellation', () => {
     expect(out).toEqual([1, 2]);
     // 1 to 4 start at once; 5 takes the slot 1 frees; 3, 4 and 5 are still running at take(2).
     expect(signals).toHaveLength(5);
-    // 1 completed; 2's promise had resolved but its inner had not completed when take(2) ended.
+    // 1 completed; 2's promise had resolved, and its result was being delivered when take(2)
+    // ended: its work was over, so its signal is left alone.
     expect(signals[0]!.aborted).toBe(false);
+    expect(signals[1]!.aborted).toBe(false);
     for (const s of signals.slice(2)) {
       expect(s.aborted).toBe(true);
       expect(s.reason).toBeInstanceOf(CancelledError);
@@ -475,6 +478,84 @@ describe('mergeWorkers: errors, retries and cancellation', () => {
         /mergeWorkers: work cancelled because the subscriber unsubscribed/,
       );
     }
+  });
+});
+
+describe('mergeWorkers: Promise workers', () => {
+  it('a rejected Promise fails the stream with its reason, and a resolved one completes its value', async () => {
+    const boom = new Error('boom');
+    const work = (v: number): Promise<number> => (v === 3 ? Promise.reject(boom) : Promise.resolve(v * 10));
+    await expect(
+      firstValueFrom(fromPull([1, 2]).pipe(mergeWorkers(work, { concurrency: 2 }), toArray())),
+    ).resolves.toEqual([10, 20]);
+    await expect(
+      firstValueFrom(fromPull([1, 2, 3]).pipe(mergeWorkers(work, { concurrency: 1 }), toArray())),
+    ).rejects.toBe(boom);
+  });
+
+  it('a thenable that is not a native Promise is still followed (through from)', async () => {
+    const thenable = (v: number): PromiseLike<number> => ({
+      then: (resolve) => Promise.resolve(v + 1).then(resolve),
+    });
+    const out = await firstValueFrom(
+      fromPull([1, 2, 3]).pipe(
+        mergeWorkers((v: number) => thenable(v) as Promise<number>, { concurrency: 2 }),
+        toArray(),
+      ),
+    );
+    expect(out.sort()).toEqual([2, 3, 4]);
+  });
+
+  it('a consumer that throws while taking a resolved result: reported to RxJS, never an unhandled rejection', async () => {
+    const reported: unknown[] = [];
+    const previous = config.onUnhandledError;
+    config.onUnhandledError = (err) => reported.push(err);
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown): void => {
+      rejections.push(reason);
+    };
+    process.on('unhandledRejection', onRejection);
+    try {
+      const thrown = new Error('consumer threw');
+      probe(
+        fromPull([1]).pipe(mergeWorkers((v: number) => Promise.resolve(v), { concurrency: 1 })),
+        () => {
+          throw thrown;
+        },
+        1,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(reported).toEqual([thrown]);
+      expect(rejections).toEqual([]);
+    } finally {
+      config.onUnhandledError = previous;
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+
+  it('a Promise that settles after the subscriber left is ignored: no value, no error, its signal aborted', async () => {
+    let resolveLate!: (v: number) => void;
+    let signal!: AbortSignal;
+    const p = probe(
+      fromPull([1]).pipe(
+        mergeWorkers(
+          (_v: number, context) => {
+            signal = context.signal;
+            return new Promise<number>((resolve) => (resolveLate = resolve));
+          },
+          { concurrency: 1 },
+        ),
+      ),
+      undefined,
+      1,
+    );
+    p.cancel();
+    expect(signal.aborted).toBe(true);
+    resolveLate(1);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(p.values).toEqual([]);
+    expect(p.errors).toEqual([]);
+    expect(p.completions).toBe(0);
   });
 });
 

@@ -391,6 +391,8 @@ function markdown(r: Results, cases: readonly CaseDef[], charts: Map<string, { f
       'timer and every 1024 results inside the hot loop (a synchronous run never yields to the timer); the figure is ' +
       'the peak above the post-gc baseline, median over the repetitions. It includes young-generation garbage not ' +
       'yet collected (up to the size of the semi-space, 16 MB by default), so only growth with N means retained memory.',
+    '- Charts: drawn from the rows below by Apache ECharts with its server-side SVG renderer (bench/svg.ts), ' +
+      'time on a log scale, heap on a linear one, N on a log scale.',
     '- Every implementation hands each result to the same probe, which counts, sums and (for ordered cases) ' +
       'hashes them in order; each run is checked against the hand-written floor.',
     `- An implementation is not run at a size where its time, projected from the smaller sizes, exceeds ` +

@@ -1,11 +1,18 @@
-// A tiny SVG line chart (log-scale x, log- or linear-scale y, legend below): no browser, no canvas,
-// no dependency, and the same bytes for the same data.
+// Line charts for docs/performance.md, drawn by Apache ECharts with its server-side SVG renderer:
+// no browser, no canvas, no DOM, and the same bytes for the same data (animation off, a fresh
+// chart per figure).
+import { LineChart } from 'echarts/charts';
+import { GridComponent, LegendComponent, TitleComponent } from 'echarts/components';
+import * as echarts from 'echarts/core';
+import { SVGRenderer } from 'echarts/renderers';
+
+echarts.use([LineChart, GridComponent, LegendComponent, TitleComponent, SVGRenderer]);
 
 export interface Series {
   name: string;
   points: readonly (readonly [number, number])[];
   color: string;
-  /** An SVG stroke-dasharray, e.g. '7 4'; solid when absent. */
+  /** A dash pattern, e.g. '7 4' (dash and gap lengths); solid when absent. */
   dash?: string;
   bold?: boolean;
 }
@@ -20,132 +27,107 @@ export interface ChartOptions {
 
 const WIDTH = 760;
 const PLOT_HEIGHT = 300;
-const MARGIN = { left: 78, right: 24, top: 44, bottom: 48 };
-const LEGEND_ROW = 18;
-
-const escape = (text: string): string =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-const fmt = (v: number): string => {
-  if (v === 0) return '0';
-  const abs = Math.abs(v);
-  if (abs >= 1e6 && Number.isInteger(Math.log10(abs))) return `10^${Math.log10(abs)}`;
-  if (abs >= 1000) return `${+(v / 1000).toPrecision(3)}k`;
-  if (abs >= 1) return `${+v.toPrecision(3)}`;
-  return `${+v.toPrecision(2)}`;
-};
-
-const xTickLabel = (v: number): string => {
-  const exp = Math.log10(v);
-  return Number.isInteger(exp) ? `10${superscript(exp)}` : fmt(v);
-};
+const GRID = { left: 78, right: 28, top: 48 };
+const LEGEND_ROW = 20;
+const FONT = 'Helvetica, Arial, sans-serif';
 
 const superscript = (n: number): string =>
   String(n).replace(/[0-9-]/g, (d) => '⁰¹²³⁴⁵⁶⁷⁸⁹'['0123456789'.indexOf(d)] ?? '⁻');
 
-/** Ticks at 1, 2, 5 × powers of ten inside [lo, hi] (log scale). */
-function logTicks(lo: number, hi: number): number[] {
-  const ticks: number[] = [];
-  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
-    for (const m of [1, 2, 5]) {
-      const v = m * 10 ** e;
-      if (v >= lo * 0.999 && v <= hi * 1.001) ticks.push(v);
-    }
-  }
-  return ticks;
+/** 10⁴ for exact powers of ten (the sizes N), 2k / 0.5 / 12 otherwise. */
+function label(v: number): string {
+  if (v === 0) return '0';
+  const exp = Math.log10(Math.abs(v));
+  if (Math.abs(v) >= 1000 && Number.isInteger(exp)) return `10${superscript(exp)}`;
+  if (Math.abs(v) >= 1000) return `${+(v / 1000).toPrecision(3)}k`;
+  return `${+v.toPrecision(v >= 1 ? 3 : 2)}`;
 }
 
-/** About five round ticks from 0 to hi (linear scale). */
-function linearTicks(hi: number): number[] {
-  const raw = hi / 5;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
-  const ticks: number[] = [];
-  for (let v = 0; v <= hi * 1.0001; v += step) ticks.push(+v.toPrecision(12));
-  return ticks;
-}
-
+/** Renders one chart: log-scale N on x, time (log) or heap (linear) on y, one legend row per line. */
 export function lineChart(opts: ChartOptions): string {
   const series = opts.series.filter((s) => s.points.length > 0);
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.map((p) => p[1]));
-  const plotW = WIDTH - MARGIN.left - MARGIN.right;
-  const height = MARGIN.top + PLOT_HEIGHT + MARGIN.bottom + series.length * LEGEND_ROW + 12;
-
+  const legendTop = GRID.top + PLOT_HEIGHT + 52;
+  const height = legendTop + series.length * LEGEND_ROW + 12;
+  // The sizes measured, edge to edge: they are whole decades, so the ticks are the sizes.
   const xMin = Math.min(...xs);
   const xMax = Math.max(...xs);
-  const xPad = xMin === xMax ? 2 : 1.25;
-  const x0 = Math.log10(xMin / xPad);
-  const x1 = Math.log10(xMax * xPad);
-  const sx = (v: number): number => MARGIN.left + ((Math.log10(v) - x0) / (x1 - x0)) * plotW;
+  const yFloor = 1e-3;
+  const yAxis = opts.yLog
+    ? {
+        type: 'log' as const,
+        logBase: 10,
+        min: 10 ** Math.floor(Math.log10(Math.max(yFloor, Math.min(...ys)))),
+        max: 10 ** Math.ceil(Math.log10(Math.max(yFloor * 10, ...ys))),
+      }
+    : { type: 'value' as const, min: 0, max: (extent: { max: number }) => niceCeiling(Math.max(1, extent.max) * 1.08) };
 
-  let sy: (v: number) => number;
-  let yTicks: number[];
-  if (opts.yLog) {
-    const floor = 1e-3;
-    const lo = 10 ** Math.floor(Math.log10(Math.max(floor, Math.min(...ys))));
-    const hi = 10 ** Math.ceil(Math.log10(Math.max(floor * 10, ...ys)));
-    const y0 = Math.log10(lo);
-    const y1 = Math.log10(hi);
-    sy = (v) => MARGIN.top + PLOT_HEIGHT - ((Math.log10(Math.max(v, lo)) - y0) / (y1 - y0)) * PLOT_HEIGHT;
-    yTicks = logTicks(lo, hi);
-    if (yTicks.length > 12) yTicks = yTicks.filter((v) => Number.isInteger(Math.log10(v)));
-  } else {
-    const hi = Math.max(1, ...ys) * 1.08;
-    yTicks = linearTicks(hi);
-    const top = yTicks.at(-1)!;
-    sy = (v) => MARGIN.top + PLOT_HEIGHT - (Math.max(0, v) / top) * PLOT_HEIGHT;
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height });
+  try {
+    chart.setOption({
+      animation: false,
+      backgroundColor: '#ffffff',
+      textStyle: { fontFamily: FONT, fontSize: 12 },
+      title: { text: opts.title, left: 'center', top: 10, textStyle: { fontSize: 15, fontFamily: FONT } },
+      grid: { ...GRID, height: PLOT_HEIGHT, containLabel: false },
+      xAxis: {
+        type: 'log',
+        logBase: 10,
+        min: xMin,
+        max: xMax,
+        name: opts.xLabel,
+        nameLocation: 'middle',
+        nameGap: 30,
+        axisLabel: { formatter: label, color: '#444' },
+        splitLine: { show: true, lineStyle: { color: '#e5e5e5' } },
+      },
+      yAxis: {
+        ...yAxis,
+        name: opts.yLabel,
+        nameLocation: 'middle',
+        nameGap: 56,
+        axisLabel: { formatter: label, color: '#444' },
+        splitLine: { show: true, lineStyle: { color: '#e5e5e5' } },
+      },
+      legend: {
+        orient: 'vertical',
+        left: GRID.left,
+        top: legendTop,
+        itemGap: LEGEND_ROW - 14,
+        itemWidth: 28,
+        itemHeight: 12,
+        textStyle: { fontFamily: FONT, fontSize: 12 },
+        data: series.map((s) => ({
+          name: s.name,
+          textStyle: s.bold === true ? { fontWeight: 'bold' } : {},
+        })),
+      },
+      series: series.map((s) => ({
+        type: 'line',
+        name: s.name,
+        data: [...s.points].sort((a, b) => a[0] - b[0]).map(([x, y]) => [x, opts.yLog ? Math.max(y, yFloor) : y]),
+        color: s.color,
+        symbol: 'circle',
+        symbolSize: s.bold === true ? 9 : 7,
+        lineStyle: {
+          color: s.color,
+          width: s.bold === true ? 3.5 : 2,
+          type: s.dash === undefined ? 'solid' : s.dash.split(/\s+/).map(Number),
+        },
+        itemStyle: { color: s.color },
+        // Ours on top of the peers it is compared with.
+        z: s.bold === true ? 3 : 2,
+      })),
+    });
+    return `${chart.renderToSVGString()}\n`;
+  } finally {
+    chart.dispose();
   }
+}
 
-  const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" ` +
-      `font-family="Helvetica, Arial, sans-serif" font-size="12">`,
-    `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${WIDTH / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escape(opts.title)}</text>`,
-  );
-  const bottom = MARGIN.top + PLOT_HEIGHT;
-  for (const v of yTicks) {
-    const y = sy(v).toFixed(1);
-    out.push(
-      `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`,
-      `<text x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle" fill="#444">${fmt(v)}</text>`,
-    );
-  }
-  for (const v of [...new Set(xs)].sort((a, b) => a - b)) {
-    const x = sx(v).toFixed(1);
-    out.push(
-      `<line x1="${x}" x2="${x}" y1="${MARGIN.top}" y2="${bottom}" stroke="#e5e5e5"/>`,
-      `<text x="${x}" y="${bottom + 18}" text-anchor="middle" fill="#444">${xTickLabel(v)}</text>`,
-    );
-  }
-  out.push(
-    `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${PLOT_HEIGHT}" fill="none" stroke="#999"/>`,
-    `<text x="${MARGIN.left + plotW / 2}" y="${bottom + 38}" text-anchor="middle">${escape(opts.xLabel)}</text>`,
-    `<text transform="translate(18 ${MARGIN.top + PLOT_HEIGHT / 2}) rotate(-90)" text-anchor="middle">${escape(opts.yLabel)}</text>`,
-  );
-  for (const s of series) {
-    const pts = [...s.points].sort((a, b) => a[0] - b[0]).map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`);
-    const width = s.bold === true ? 3.5 : 2;
-    const dash = s.dash === undefined ? '' : ` stroke-dasharray="${s.dash}"`;
-    if (pts.length > 1) {
-      out.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${s.color}" stroke-width="${width}"${dash}/>`);
-    }
-    for (const p of pts) {
-      const [cx, cy] = p.split(',');
-      out.push(`<circle cx="${cx}" cy="${cy}" r="${s.bold === true ? 4.5 : 3.5}" fill="${s.color}"/>`);
-    }
-  }
-  series.forEach((s, i) => {
-    const y = bottom + MARGIN.bottom + 8 + i * LEGEND_ROW;
-    const dash = s.dash === undefined ? '' : ` stroke-dasharray="${s.dash}"`;
-    out.push(
-      `<line x1="${MARGIN.left}" x2="${MARGIN.left + 28}" y1="${y}" y2="${y}" stroke="${s.color}" ` +
-        `stroke-width="${s.bold === true ? 3.5 : 2}"${dash}/>`,
-      `<text x="${MARGIN.left + 36}" y="${y}" dominant-baseline="middle"${s.bold === true ? ' font-weight="bold"' : ''}>` +
-        `${escape(s.name)}</text>`,
-    );
-  });
-  out.push('</svg>');
-  return `${out.join('\n')}\n`;
+/** The next 1, 2, 2.5 or 5 × a power of ten at or above v: a round top for a linear axis. */
+function niceCeiling(v: number): number {
+  const mag = 10 ** Math.floor(Math.log10(v));
+  return ([1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= v) ?? v) + 0;
 }

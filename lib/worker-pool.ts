@@ -284,19 +284,27 @@ class Task<T, R> {
   }
 }
 
-/** The context handed to a worker; its signal exists only once somebody asks for it. */
+/**
+ * The context handed to a worker; its signal exists only once somebody asks for it. A separate
+ * object, not the task itself: a worker that logs or serializes its context must not see (or
+ * trip over the links between) the pool's bookkeeping, and `attempt` stays that attempt's.
+ */
 class TaskContext implements WorkContext {
+  readonly #task: Task<unknown, unknown>;
+
   constructor(
-    private readonly task: Task<unknown, unknown>,
+    task: Task<unknown, unknown>,
     readonly attempt: number,
-  ) {}
+  ) {
+    this.#task = task;
+  }
 
   get index(): number {
-    return this.task.index;
+    return this.#task.index;
   }
 
   get signal(): AbortSignal {
-    return (this.task.controller ??= new AbortController()).signal;
+    return (this.#task.controller ??= new AbortController()).signal;
   }
 }
 
@@ -371,8 +379,10 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
     }
     if (outstanding !== Infinity) outstanding--;
     const task = new Task<T, R>(value, nextIndex++, hooks);
-    waiting.push(task);
     if (ordered) window$.push(task);
+    // A free slot and nobody ahead: the queue would only hand the value straight back.
+    if (canStartNow()) startTask(task);
+    else waiting.push(task);
     // Asked for by this pump (a synchronous source answers inside request): it starts the
     // values itself, and a second turn of the loop would find nothing to do.
     if (!requesting) sink.schedulePump();
@@ -418,10 +428,9 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
     task.attempt++;
     task.retryTimer = undefined;
     task.outcome = RUNNING;
-    const context = new TaskContext(task, task.attempt);
     let output: ObservableInput<R>;
     try {
-      output = work(task.value, context);
+      output = work(task.value, new TaskContext(task, task.attempt));
     } catch (err) {
       onTaskError(task, err);
       return;
@@ -442,16 +451,34 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
       onTaskError(task, err);
       return;
     }
-    // The inner is wrapped so that (1) its subscriber is in hand before a synchronous inner
-    // emits, and unsubscribing it stops the burst, and (2) the outcome is acted on after the
-    // inner's own teardown, so a slot is released only once the work's resources are (the
-    // order mergeMap keeps too).
-    new Observable<R>((subscriber) => {
-      task.subscription = subscriber;
-      subscriber.add(input.subscribe(subscriber));
-      subscriber.add(() => onInnerEnded(task));
-    }).subscribe(task);
+    entering = task;
+    enteringInput = input;
+    gate.subscribe(task);
   }
+
+  // The inner is subscribed through a wrapper so that (1) its subscriber is in hand before a
+  // synchronous inner emits, and unsubscribing it stops the burst, and (2) the outcome is acted
+  // on after the inner's own teardown, so a slot is released only once the work's resources are
+  // (the order mergeMap keeps too). One wrapper serves every attempt: its subscribe function runs
+  // at once inside subscribe(), so the task and its inner are handed over in two variables.
+  let entering: Task<T, R> | undefined;
+  let enteringInput: Observable<R> | undefined;
+  const gate = new Observable<R>((subscriber) => {
+    const task = entering!;
+    const input = enteringInput!;
+    entering = enteringInput = undefined;
+    task.subscription = subscriber;
+    try {
+      input.subscribe(subscriber);
+    } catch (err) {
+      // Only under RxJS's deprecated synchronous error handling does subscribe() throw; the
+      // task must still fail and free its slot.
+      subscriber.error(err);
+    }
+    // A synchronous inner has ended, and its teardown has run, by now: no finalizer is needed.
+    if (subscriber.closed) onInnerEnded(task);
+    else subscriber.add(() => onInnerEnded(task));
+  });
 
   function promiseSettled(task: Task<T, R>, rejected: boolean, outcome: unknown): void {
     // Nobody is subscribed to the promise to take a throw from here (a downstream callback,
@@ -632,6 +659,10 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
     while (!finished && runningCount < concurrency && !waiting.isEmpty && !resultsBackedUp()) {
       startTask(waiting.shift());
     }
+  }
+
+  function canStartNow(): boolean {
+    return runningCount < concurrency && waiting.isEmpty && !resultsBackedUp();
   }
 
   /** A demand-aware consumer that has stopped asking stops the pool from starting more work. */

@@ -493,6 +493,26 @@ describe('mergeWorkers: Promise workers', () => {
     ).rejects.toBe(boom);
   });
 
+  it("a worker's context shows its index, attempt and signal, and none of the pool's bookkeeping", async () => {
+    const seen: string[] = [];
+    await firstValueFrom(
+      fromPull(['a', 'b']).pipe(
+        mergeWorkers(
+          (v: string, context) => {
+            // Logging or serializing a context must work: the pool's linked tasks are not in it.
+            seen.push(JSON.stringify({ ...context, index: context.index }));
+            expect(Object.keys(context)).toEqual(['attempt']);
+            expect(context.signal).toBeInstanceOf(AbortSignal);
+            return Promise.resolve(v);
+          },
+          { concurrency: 2 },
+        ),
+        toArray(),
+      ),
+    );
+    expect(seen).toEqual(['{"attempt":1,"index":0}', '{"attempt":1,"index":1}']);
+  });
+
   it('a thenable that is not a native Promise is still followed (through from)', async () => {
     const thenable = (v: number): PromiseLike<number> => ({
       then: (resolve) => Promise.resolve(v + 1).then(resolve),

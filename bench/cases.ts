@@ -68,9 +68,9 @@ const effectMap = (n: number, c: number, probe: Probe, work: AsyncWork, unordere
   );
 
 const OUR_PER_VALUE =
-  'Per value, ours builds a work context, an Observable over the promise (`from`) and a wrapper Observable ' +
-  'with two subscriptions and their finalizers, and takes a turn of the demand loop (pump, request, the ' +
-  'source\u2019s pump, onValue, pump again).';
+  'Per value, ours allocates a task and a work context, attaches two callbacks to the worker\u2019s promise, ' +
+  'and takes a turn of the demand loop (pump, request, the source\u2019s pump, onValue) to pull the next value ' +
+  'only once a slot is free.';
 const WHY_P_MAP =
   'p-map keeps a counter of running mappers and calls the next mapper from the previous one\u2019s ' +
   'settlement: one promise and one closure per value. It gives up cancelling running work (no signal) and, for ' +
@@ -283,9 +283,10 @@ const syncMerge: CaseDef = {
     'against mergeMap with the same inner.',
   runs: [{ concurrency: 4, sizes: SYNC_SIZES }],
   oursPerValue:
-    'Per value, ours builds a work context and a wrapper Observable with two subscriptions and their finalizers ' +
-    'around the inner `of(x)`, and takes a turn of the demand loop (pump, request, the push queue\u2019s pump, ' +
-    'onValue, pump again).',
+    'Per value, ours allocates a task and a work context, subscribes the inner `of(x)` through a wrapper ' +
+    'Observable (its subscriber in hand first, so a synchronous inner can be stopped mid-burst, and a finalizer ' +
+    'that frees the slot after the inner\u2019s own teardown), and takes a turn of the demand loop (pump, request, ' +
+    'the source\u2019s pump, onValue) to pull the next value only once a slot is free.',
   ordered: false,
   impls: [
     {
@@ -329,8 +330,8 @@ const syncBatch: CaseDef = {
   description: `N numbers into batches of ${BATCH}; the consumer reads each batch's length.`,
   runs: [{ concurrency: null, sizes: SYNC_SIZES }],
   oursPerValue:
-    'Per value, ours runs the demand kernel\u2019s drain loop once (onValue, schedulePump, pump: waiting batches, ' +
-    'the close check, refill) besides pushing the value into the batch.',
+    'Per value, ours counts it, pushes it into the batch and checks whether the batch is full; the demand ' +
+    'kernel\u2019s drain loop runs once per batch (and whenever a pausable source must be asked for more).',
   ordered: false,
   impls: [
     {

@@ -1,6 +1,6 @@
 // Turns results into the stdout table, the targets' verdicts, and docs/performance.md with its
 // charts (docs/performance/*.svg) and raw results (docs/performance/results.json).
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as prettier from 'prettier';
 import { formatN, type CaseDef, type Impl, type Row, type Skip } from './harness.js';
@@ -352,7 +352,12 @@ function heapNotes(r: Results, def: CaseDef, c: number | null): string[] {
   return out;
 }
 
-function markdown(r: Results, cases: readonly CaseDef[], charts: Map<string, { file: string; alt: string }[]>): string {
+function markdown(
+  r: Results,
+  cases: readonly CaseDef[],
+  charts: Map<string, { file: string; alt: string }[]>,
+  tried: string,
+): string {
   const md: string[] = [];
   const load = (v: number[]): string => v.map((n) => n.toFixed(2)).join(', ');
   md.push(
@@ -411,6 +416,9 @@ function markdown(r: Results, cases: readonly CaseDef[], charts: Map<string, { f
     ...verdicts(r).map((v) => `| ${v.target} | ${v.measured} | ${verdictCell(v)} |`),
     '',
   );
+  // Prose kept beside the generator (bench/tried.md): what was done about the misses, which a
+  // run cannot write by itself.
+  if (tried.trim() !== '') md.push(tried.trim(), '');
   if (r.profiles.length > 0) {
     md.push(
       '### Where the time goes in the misses',
@@ -487,7 +495,8 @@ export async function writeDocs(r: Results, cases: readonly CaseDef[], log: (lin
   }
   const mdFile = path.join(ROOT, 'docs', 'performance.md');
   const config = (await prettier.resolveConfig(mdFile)) ?? {};
-  await writeFile(mdFile, await prettier.format(markdown(r, cases, charts), { ...config, parser: 'markdown' }));
+  const tried = await readFile(path.join(ROOT, 'bench', 'tried.md'), 'utf8').catch(() => '');
+  await writeFile(mdFile, await prettier.format(markdown(r, cases, charts, tried), { ...config, parser: 'markdown' }));
   const jsonFile = path.join(dir, 'results.json');
   await writeFile(jsonFile, await prettier.format(JSON.stringify(r), { ...config, parser: 'json' }));
   log(

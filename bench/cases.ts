@@ -130,12 +130,21 @@ function slowWork(
     },
     {
       impl: OURS,
-      variant: 'range + mergeWorkers(capacity N+1)',
+      variant: "range + boundedBuffer({ capacity: N, overflow: 'error' }) + mergeWorkers",
       ours: true,
       maxN: 100_000,
       maxNReason: LIMIT_REASON,
-      whyHeap: 'a push source cannot be paused, so all N values wait in the pool\u2019s queue (capacity N+1).',
-      run: (n, c, p) => drain(range(0, n).pipe(lib.mergeWorkers(work, { concurrency: c, capacity: n + 1 })), p.take),
+      whyHeap:
+        'a push source cannot be paused: a synchronous one hands over all N values at once, so all of them wait in ' +
+        'the buffer (capacity N; any less and the error policy fails the stream, a drop policy loses values).',
+      run: (n, c, p) =>
+        drain(
+          range(0, n).pipe(
+            lib.boundedBuffer({ capacity: n, overflow: 'error' }),
+            lib.mergeWorkers(work, { concurrency: c }),
+          ),
+          p.take,
+        ),
     },
     {
       impl: 'rxjs',

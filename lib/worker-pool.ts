@@ -264,6 +264,13 @@ class Task<T, R> {
   before: Task<T, R> | undefined = undefined;
   after: Task<T, R> | undefined = undefined;
 
+  /**
+   * The task itself, for its observer methods: under RxJS's deprecated
+   * `config.useDeprecatedNextContext` they are called on a copy (`Object.create(task)`), where
+   * `this` would read the task's fields but write to the copy.
+   */
+  private readonly self: Task<T, R> = this;
+
   constructor(
     readonly value: T,
     readonly index: number,
@@ -271,16 +278,16 @@ class Task<T, R> {
   ) {}
 
   next(result: R): void {
-    this.hooks.result(this, result);
+    this.hooks.result(this.self, result);
   }
 
   error(err: unknown): void {
-    this.outcome = FAILED;
-    this.failure = err;
+    this.self.outcome = FAILED;
+    this.self.failure = err;
   }
 
   complete(): void {
-    this.outcome = COMPLETED;
+    this.self.outcome = COMPLETED;
   }
 }
 
@@ -343,6 +350,7 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
   let concurrencySub: Subscription | undefined;
   let outstanding = 0;
   let requesting = false; // inside requestMore's call to the source
+  let attempting = 0; // depth of attempt() calls on the stack: a worker or a synchronous inner running
   let nextIndex = 0;
   let upstreamDone = false;
   let finished = false;
@@ -380,11 +388,17 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
     if (outstanding !== Infinity) outstanding--;
     const task = new Task<T, R>(value, nextIndex++, hooks);
     if (ordered) window$.push(task);
-    // A free slot and nobody ahead: the queue would only hand the value straight back.
-    if (canStartNow()) startTask(task);
-    else waiting.push(task);
-    // Asked for by this pump (a synchronous source answers inside request): it starts the
-    // values itself, and a second turn of the loop would find nothing to do.
+    // Asked for by this pump (a synchronous source answers inside request) with a slot free and
+    // nobody ahead, a value starts at once: the queue would only hand it straight back. Anywhere
+    // else, and above all from inside a running inner's synchronous emission (a subscriber that
+    // pushes into the source), it waits for the pump, whose loop keeps the stack flat however
+    // large the concurrency.
+    if (requesting && attempting === 0 && canStartNow()) {
+      startTask(task);
+      return;
+    }
+    waiting.push(task);
+    // The pump that asked starts the values itself; a second turn of its loop would find nothing.
     if (!requesting) sink.schedulePump();
   }
 
@@ -425,6 +439,15 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
   }
 
   function attempt(task: Task<T, R>): void {
+    attempting++;
+    try {
+      runAttempt(task);
+    } finally {
+      attempting--;
+    }
+  }
+
+  function runAttempt(task: Task<T, R>): void {
     task.attempt++;
     task.retryTimer = undefined;
     task.outcome = RUNNING;
@@ -486,11 +509,16 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
     try {
       if (rejected) {
         onTaskError(task, outcome);
-      } else {
-        task.resolved = true;
-        onResult(task, outcome as R);
-        onTaskComplete(task);
+        return;
       }
+      task.resolved = true;
+      try {
+        onResult(task, outcome as R);
+      } catch (err) {
+        // The consumer's problem, not the work's: the value is done and its slot must be freed.
+        reportUnhandled(err);
+      }
+      onTaskComplete(task);
     } catch (err) {
       reportUnhandled(err);
     }

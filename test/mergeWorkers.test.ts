@@ -5,12 +5,14 @@ import {
   NEVER,
   Observable,
   Subject,
+  asapScheduler,
   concatMap,
   config,
   finalize,
   firstValueFrom,
   map,
   mergeMap,
+  observeOn,
   of,
   range,
   take,
@@ -513,6 +515,31 @@ describe('mergeWorkers: Promise workers', () => {
     expect(seen).toEqual(['{"attempt":1,"index":0}', '{"attempt":1,"index":1}']);
   });
 
+  it('a consumer that throws on one result: reported, and the pool goes on with the rest', () => {
+    const reported: unknown[] = [];
+    const previous = config.onUnhandledError;
+    config.onUnhandledError = (err) => reported.push(err);
+    const thrown = new Error('consumer threw');
+    return (async () => {
+      try {
+        const p = probe(
+          fromPull([1, 2, 3]).pipe(mergeWorkers((v: number) => Promise.resolve(v), { concurrency: 1 })),
+          (v) => {
+            if (v === 1) throw thrown;
+          },
+          10,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        // The slot of value 1 was freed although its delivery threw.
+        expect(p.values).toEqual([1, 2, 3]);
+        expect(p.completions).toBe(1);
+        expect(reported).toEqual([thrown]);
+      } finally {
+        config.onUnhandledError = previous;
+      }
+    })();
+  });
+
   it('a thenable that is not a native Promise is still followed (through from)', async () => {
     const thenable = (v: number): PromiseLike<number> => ({
       then: (resolve) => Promise.resolve(v + 1).then(resolve),
@@ -577,6 +604,52 @@ describe('mergeWorkers: Promise workers', () => {
     expect(p.errors).toEqual([]);
     expect(p.completions).toBe(0);
   });
+});
+
+describe('mergeWorkers and orderedMerge: re-entrancy and RxJS configuration', () => {
+  for (const [label, operator] of [
+    ['mergeWorkers', mergeWorkers],
+    ['orderedMerge', orderedMerge],
+  ] as const) {
+    it(`${label}: a subscriber that pushes the next value from next keeps a flat stack at concurrency 2000`, () => {
+      const n = 20_000;
+      const source = new Subject<number>();
+      const out: number[] = [];
+      let errored: unknown;
+      let pushed = 0;
+      source.pipe(operator((v: number) => of(v), { concurrency: 2000, capacity: n })).subscribe({
+        next: (v) => {
+          out.push(v);
+          if (++pushed < n) source.next(pushed);
+          else source.complete();
+        },
+        error: (err: unknown) => (errored = err),
+      });
+      source.next(0);
+      expect(errored).toBeUndefined();
+      expect(out).toHaveLength(n);
+      expect(out.slice(0, 3)).toEqual([0, 1, 2]);
+    });
+
+    it(`${label}: works under RxJS's deprecated useDeprecatedNextContext (observers called on a copy)`, async () => {
+      // The flag acts when a subscriber is made; it is on only while subscribing, so a failure
+      // here cannot leak it into other tests.
+      const collect = (work: (v: number) => Observable<number>, concurrency: number): Promise<number[]> => {
+        const flags = config as { useDeprecatedNextContext: boolean };
+        const previous = flags.useDeprecatedNextContext;
+        flags.useDeprecatedNextContext = true;
+        try {
+          return firstValueFrom(fromPull([1, 2, 3]).pipe(operator(work, { concurrency }), toArray()));
+        } finally {
+          flags.useDeprecatedNextContext = previous;
+        }
+      };
+      expect(await collect((v) => of(v), 1)).toEqual([1, 2, 3]);
+      // Asynchronous inners: the first two are subscribed, and must complete, under the flag.
+      const later = await collect((v) => of(v).pipe(observeOn(asapScheduler)), 2);
+      expect([...later].sort()).toEqual([1, 2, 3]);
+    });
+  }
 });
 
 describe('mergeWorkers: concurrency at run time', () => {

@@ -32,7 +32,10 @@ export interface WorkContext {
   readonly attempt: number;
   /**
    * Aborted when the library cancels this value's work; `signal.reason` is a
-   * {@link CancelledError} saying why. Pass it to fetch(), timers, worker threads.
+   * {@link CancelledError} saying why. Pass it to fetch(), timers, worker threads. Work that has
+   * finished is not aborted: a Promise that has resolved keeps its signal even if the subscriber
+   * leaves while its result is delivered (take(n)); an Observable inner counts as finished only
+   * once it completes, so one whose last value ends the subscription sees its signal aborted.
    */
   readonly signal: AbortSignal;
 }

@@ -1,7 +1,6 @@
-import { config } from 'rxjs';
 import { demandSource, type Producer, type ProducerSink } from '../lib/producer.js';
 import type { DemandObservable } from '../lib/protocol.js';
-import { optionTypeError } from '../lib/errors.js';
+import { optionTypeError, reportUnhandled } from '../lib/errors.js';
 
 const NAME = 'fromPull';
 
@@ -114,7 +113,7 @@ function pullSync<T>(iterator: Iterator<T>, sink: ProducerSink<T>): Producer {
     try {
       iterator.return?.();
     } catch (err) {
-      reportLate(err);
+      reportUnhandled(err);
     }
   }
 
@@ -165,7 +164,7 @@ function pullAsync<T>(iterator: AsyncIterator<T>, sink: ProducerSink<T>, destroy
     }
     // A consumer that throws from next() has broken the protocol; that must not surface as an
     // unhandled rejection of a promise nobody can see.
-    pending.then(onResult, onError).catch(reportLate);
+    pending.then(onResult, onError).catch(reportUnhandled);
   }
 
   function teardown(): void {
@@ -177,13 +176,13 @@ function pullAsync<T>(iterator: AsyncIterator<T>, sink: ProducerSink<T>, destroy
     try {
       destroy?.();
     } catch (err) {
-      reportLate(err);
+      reportUnhandled(err);
     }
     try {
       const returned = iterator.return?.();
-      if (returned !== undefined) Promise.resolve(returned).catch(reportLate);
+      if (returned !== undefined) Promise.resolve(returned).catch(reportUnhandled);
     } catch (err) {
-      reportLate(err);
+      reportUnhandled(err);
     }
   }
 
@@ -236,12 +235,6 @@ function nodeStreamDestroyer(input: object | string): (() => void) | undefined {
   return () => {
     if (stream.destroyed !== true) destroy.call(stream);
   };
-}
-
-/** An error after the subscriber has gone has nowhere to go but RxJS's unhandled-error hook. */
-function reportLate(err: unknown): void {
-  const hook = config.onUnhandledError;
-  if (hook !== null) hook(err);
 }
 
 function noop(): void {}

@@ -268,9 +268,16 @@ describe('fromPull: the canonical cases (sync)', () => {
     expect(() => p.cancel()).not.toThrow();
     expect(seen.map(String)).toEqual(['Error: close failed']);
 
+    // With no hook the error is not lost either: like RxJS, it is thrown on a fresh stack.
     config.onUnhandledError = null;
-    const sub = fromPull(iterable).pipe(take(5)).subscribe();
-    expect(sub.closed).toBe(true); // take(5) unsubscribed through the throwing return()
+    vi.useFakeTimers();
+    try {
+      const sub = fromPull(iterable).pipe(take(5)).subscribe();
+      expect(sub.closed).toBe(true); // take(5) unsubscribed through the throwing return()
+      expect(() => vi.runAllTimers()).toThrow('close failed');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a callback that throws downstream (map) errors the stream and closes the generator', () => {

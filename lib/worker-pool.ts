@@ -396,7 +396,7 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
     // else, and above all from inside a running inner's synchronous emission (a subscriber that
     // pushes into the source), it waits for the pump, whose loop keeps the stack flat however
     // large the concurrency.
-    if (requesting && attempting === 0 && canStartNow()) {
+    if (requesting && attempting === 0 && waiting.isEmpty && slotFree()) {
       startTask(task);
       return;
     }
@@ -687,13 +687,12 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
   }
 
   function startWaiting(): void {
-    while (!finished && runningCount < concurrency && !waiting.isEmpty && !resultsBackedUp()) {
-      startTask(waiting.shift());
-    }
+    while (!waiting.isEmpty && slotFree()) startTask(waiting.shift());
   }
 
-  function canStartNow(): boolean {
-    return runningCount < concurrency && waiting.isEmpty && !resultsBackedUp();
+  /** Whether one more value may start now. */
+  function slotFree(): boolean {
+    return !finished && runningCount < concurrency && !resultsBackedUp();
   }
 
   /** A demand-aware consumer that has stopped asking stops the pool from starting more work. */

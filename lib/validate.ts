@@ -1,4 +1,14 @@
+import type { SchedulerLike } from 'rxjs';
 import { optionRangeError, optionTypeError, type OverflowPolicy } from './errors.js';
+
+/** The largest length a JavaScript array can have: a larger capacity could never be allocated. */
+export const MAX_COUNT = 2 ** 32 - 1;
+
+/**
+ * The longest wait a timer can make (about 24.8 days): Node and browsers run a longer setTimeout
+ * after about 1 ms, so a deadline or a backoff above it would fire at once.
+ */
+export const MAX_DELAY = 2 ** 31 - 1;
 
 const POLICIES: readonly OverflowPolicy[] = ['drop-newest', 'drop-oldest', 'error', 'block'];
 
@@ -6,6 +16,7 @@ const POLICIES: readonly OverflowPolicy[] = ['drop-newest', 'drop-oldest', 'erro
 export function positiveInteger(operator: string, parameter: string, value: unknown): number {
   if (typeof value !== 'number') throw optionTypeError(operator, parameter, 'a positive integer', value);
   if (!Number.isInteger(value) || value < 1) throw optionRangeError(operator, parameter, 'a positive integer', value);
+  if (value > MAX_COUNT) throw optionRangeError(operator, parameter, `a positive integer up to ${MAX_COUNT}`, value);
   return value;
 }
 
@@ -29,6 +40,37 @@ export function overflowPolicy(
     throw optionTypeError(operator, parameter, `one of ${POLICIES.map((p) => `'${p}'`).join(', ')}`, value);
   }
   return value as OverflowPolicy;
+}
+
+/** Fails fast when a finite number of milliseconds is longer than a timer can wait. */
+export function timerDelay(operator: string, parameter: string, value: number): number {
+  if (Number.isFinite(value) && value > MAX_DELAY) {
+    throw optionRangeError(
+      operator,
+      parameter,
+      `a number of ms up to ${MAX_DELAY} (the longest a timer can wait)`,
+      value,
+    );
+  }
+  return value;
+}
+
+/** Fails fast unless `value` is a SchedulerLike (`schedule` and `now`); `undefined` yields the default. */
+export function optionalScheduler(
+  operator: string,
+  parameter: string,
+  value: unknown,
+  fallback: SchedulerLike,
+): SchedulerLike {
+  if (value === undefined) return fallback;
+  if (!isSchedulerLike(value)) throw optionTypeError(operator, parameter, 'a SchedulerLike', value);
+  return value;
+}
+
+function isSchedulerLike(value: unknown): value is SchedulerLike {
+  if (typeof value !== 'object' || value === null) return false;
+  const { schedule, now } = value as Partial<SchedulerLike>;
+  return typeof schedule === 'function' && typeof now === 'function';
 }
 
 /** Fails fast unless `value` is a function or undefined. */

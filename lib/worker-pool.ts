@@ -22,7 +22,15 @@ import { demandSource, type Producer, type ProducerSink } from './producer.js';
 import { demandProtocolOf, type Cancellation, type DemandObservable } from './protocol.js';
 import { upstreamOf, type Upstream } from './upstream.js';
 import { boundedQueue, bufferMonitor, type DropEvent } from '../operators/boundedBuffer.js';
-import { optionalFunction, optionalPositiveInteger, optionsObject, overflowPolicy } from './validate.js';
+import {
+  MAX_COUNT,
+  optionalFunction,
+  optionalPositiveInteger,
+  optionalScheduler,
+  optionsObject,
+  overflowPolicy,
+  timerDelay,
+} from './validate.js';
 
 /** What a worker is told about the value it works on. */
 export interface WorkContext {
@@ -164,8 +172,10 @@ export function resolvePoolConfig<T, R>(
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw optionRangeError(name, 'concurrency', 'a positive integer or an Observable<number>', concurrency);
     }
+    if (concurrency > MAX_COUNT)
+      throw optionRangeError(name, 'concurrency', `a positive integer up to ${MAX_COUNT}`, concurrency);
   }
-  const errors = opts.errors ?? 'fail-fast';
+  const errors = opts.errors === undefined ? 'fail-fast' : opts.errors;
   if (errors !== 'fail-fast' && errors !== 'continue') {
     throw optionTypeError(name, 'errors', "'fail-fast' or 'continue'", errors);
   }
@@ -178,10 +188,7 @@ export function resolvePoolConfig<T, R>(
       overflow,
     );
   }
-  const scheduler = opts.scheduler ?? asyncScheduler;
-  if (typeof scheduler !== 'object' || scheduler === null || typeof scheduler.schedule !== 'function') {
-    throw optionTypeError(name, 'scheduler', 'a SchedulerLike', scheduler);
-  }
+  const scheduler = optionalScheduler(name, 'scheduler', opts.scheduler, asyncScheduler);
   if (opts.monitor !== undefined && !(opts.monitor instanceof Monitor)) {
     throw optionTypeError(name, 'monitor', 'a monitor from workerMonitor()', opts.monitor);
   }
@@ -220,7 +227,7 @@ function resolveRetry(name: string, retry: RetryOptions | undefined): PoolConfig
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw optionRangeError(name, parameter, 'a finite number >= 0', value);
     }
-    return value;
+    return timerDelay(name, parameter, value);
   };
   const jitter = nonNegative('retry.jitter', retry.jitter, 0.5);
   if (jitter > 1) throw optionRangeError(name, 'retry.jitter', 'a number from 0 to 1', jitter);

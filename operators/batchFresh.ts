@@ -5,7 +5,14 @@ import { Monitor } from '../lib/monitor.js';
 import { demandSource, type Producer, type ProducerSink } from '../lib/producer.js';
 import type { Cancellation } from '../lib/protocol.js';
 import { upstreamOf, type Upstream } from '../lib/upstream.js';
-import { optionalPositiveInteger, optionsObject, overflowPolicy, positiveInteger } from '../lib/validate.js';
+import {
+  optionalPositiveInteger,
+  optionalScheduler,
+  optionsObject,
+  overflowPolicy,
+  positiveInteger,
+  timerDelay,
+} from '../lib/validate.js';
 
 const NAME = 'batchFresh';
 
@@ -172,14 +179,12 @@ function resolveConfig(options: unknown): BatchConfig {
     if (!Number.isFinite(maxWait) || maxWait <= 0) {
       throw optionRangeError(NAME, 'maxWait', 'a finite number of ms > 0', maxWait);
     }
+    timerDelay(NAME, 'maxWait', maxWait);
   }
   if (size === undefined && maxWait === undefined) {
     throw new TypeError(`${NAME}: 'size' or 'maxWait' is required (a count, a time in ms, or both), got neither`);
   }
-  const scheduler = opts.scheduler === undefined ? asyncScheduler : opts.scheduler;
-  if (typeof scheduler !== 'object' || scheduler === null || typeof scheduler.schedule !== 'function') {
-    throw optionTypeError(NAME, 'scheduler', 'a SchedulerLike', scheduler);
-  }
+  const scheduler = optionalScheduler(NAME, 'scheduler', opts.scheduler, asyncScheduler);
   const onError = opts.onError === undefined ? 'discard' : opts.onError;
   if (onError !== 'flush' && onError !== 'discard') {
     throw optionTypeError(NAME, 'onError', "'flush' or 'discard'", onError);

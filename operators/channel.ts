@@ -171,6 +171,9 @@ export function channel<T>(options: ChannelOptions): Channel<T> {
   }
 
   function send(value: T, sendOptions?: SendOptions): Promise<void> {
+    if (sendOptions !== undefined && (typeof sendOptions !== 'object' || sendOptions === null)) {
+      return Promise.reject(optionTypeError(`${NAME}.send`, 'options', 'an options object', sendOptions));
+    }
     const signal = sendOptions?.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       return Promise.reject(optionTypeError(`${NAME}.send`, 'signal', 'an AbortSignal', signal));

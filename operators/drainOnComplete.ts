@@ -11,7 +11,7 @@ import { optionRangeError, optionTypeError, reportUnhandled, type CancelReason }
 import { demandSource, type Producer, type ProducerSink } from '../lib/producer.js';
 import { demandProtocolOf, type AbandonTally } from '../lib/protocol.js';
 import { upstreamOf, type Upstream } from '../lib/upstream.js';
-import { optionalBoolean, optionalFunction, optionsObject } from '../lib/validate.js';
+import { optionalBoolean, optionalFunction, optionalScheduler, optionsObject, timerDelay } from '../lib/validate.js';
 import { boundedQueue } from './boundedBuffer.js';
 
 const NAME = 'drainOnComplete';
@@ -139,13 +139,13 @@ export function drainOnComplete<T, R>(segment: OperatorFunction<T, R>, options: 
   if (Number.isNaN(deadline) || deadline < 0) {
     throw optionRangeError(NAME, 'deadline', 'a number of milliseconds >= 0 (or Infinity)', deadline);
   }
+  timerDelay(NAME, 'deadline', deadline);
   const stop = opts.stop;
   if (stop !== undefined && !isObservable(stop) && !(stop instanceof AbortSignal)) {
     throw optionTypeError(NAME, 'stop', 'an Observable or an AbortSignal', stop);
   }
   const onReport = optionalFunction<(report: DrainReport) => void>(NAME, 'onReport', opts.onReport);
-  const scheduler = opts.scheduler ?? asyncScheduler;
-  if (typeof scheduler.schedule !== 'function') throw optionTypeError(NAME, 'scheduler', 'a SchedulerLike', scheduler);
+  const scheduler = optionalScheduler(NAME, 'scheduler', opts.scheduler, asyncScheduler);
   const config: DrainConfig = {
     deadline,
     stop,

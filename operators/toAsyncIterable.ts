@@ -52,7 +52,7 @@ export function toAsyncIterable<T>(
   const opts = optionsObject<ToAsyncIterableOptions<T>>(NAME, options, false);
   const capacity = optionalPositiveInteger(NAME, 'capacity', opts.capacity, 256);
   // Not the shared policy check: its message would offer 'block', which a loop cannot honour.
-  const overflow = opts.overflow ?? 'error';
+  const overflow = opts.overflow === undefined ? 'error' : opts.overflow;
   if (!POLICIES.includes(overflow)) {
     throw optionTypeError(NAME, 'overflow', "'drop-newest', 'drop-oldest' or 'error'", overflow);
   }

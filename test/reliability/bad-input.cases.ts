@@ -134,10 +134,16 @@ function positiveIntegerRows(required: boolean): [unknown, ErrorClass, string?][
     [1.5, RangeError],
     [NaN, RangeError],
     [Infinity, RangeError],
+    [2 ** 32, RangeError, '2^32 (longer than any array)'],
     ['4', TypeError],
     [null, TypeError],
   ];
 }
+
+/** A scheduler-shaped object without `now`: timers need both. */
+const NO_NOW = { schedule: () => undefined };
+/** Longer than any timer can wait (2^31 - 1 ms); Node would fire it after 1 ms. */
+const TOO_LONG = 3e9;
 
 const OPTIONS_OBJECT: [unknown, ErrorClass, string?][] = [
   [undefined, TypeError, 'missing'],
@@ -209,6 +215,7 @@ const poolRows = (fn: 'mergeWorkers' | 'orderedMerge'): BadInput[] => {
     ...optionRows(fn, 'errors', withOption('errors'), [
       ['ignore', TypeError],
       [42, TypeError],
+      [null, TypeError],
     ]),
     ...optionRows(fn, 'overflow', withOption('overflow'), [
       ['block', TypeError],
@@ -243,11 +250,13 @@ const poolRows = (fn: 'mergeWorkers' | 'orderedMerge'): BadInput[] => {
       [-1, RangeError],
       [NaN, RangeError],
       [Infinity, RangeError],
+      [TOO_LONG, RangeError],
       ['10', RangeError],
     ]),
     ...optionRows(fn, 'retry.maxDelay', withRetry('maxDelay'), [
       [-1, RangeError],
       [Infinity, RangeError],
+      [TOO_LONG, RangeError],
     ]),
     ...optionRows(fn, 'retry.jitter', withRetry('jitter'), [
       [2, RangeError],
@@ -261,6 +270,8 @@ const poolRows = (fn: 'mergeWorkers' | 'orderedMerge'): BadInput[] => {
     ...optionRows(fn, 'scheduler', withOption('scheduler'), [
       [{}, TypeError],
       [42, TypeError],
+      [null, TypeError],
+      [NO_NOW, TypeError, 'an object with schedule but no now'],
     ]),
     ...optionRows(fn, 'monitor', withOption('monitor'), [
       [{}, TypeError],
@@ -545,6 +556,15 @@ export const BAD_INPUTS: readonly BadInput[] = [
     (value) => channel({ capacity: 1, maxPendingSends: value as never }),
     positiveIntegerRows(false).filter(([v]) => v !== null),
   ),
+  ...[null, 42, 'fast'].map((options): BadInput => ({
+    fn: 'channel.send',
+    input: `options: ${describe(options)}`,
+    run: async () => {
+      const ch = channel<number>({ capacity: 1 });
+      await assert.rejects(ch.send(1, options as never), /channel\.send: 'options' must be an options object/);
+      assert.equal(ch.trySend(1), true); // the rejected send took no slot
+    },
+  })),
   {
     fn: 'channel.send',
     input: 'signal: "abort" (not an AbortSignal)',
@@ -689,6 +709,7 @@ export const BAD_INPUTS: readonly BadInput[] = [
     ['block', TypeError],
     ['drop', TypeError],
     [42, TypeError],
+    [null, TypeError],
   ]),
   ...optionRows('toAsyncIterable', 'onDrop', (value) => toAsyncIterable(of(1), { onDrop: value as never }), [
     ['log', TypeError],
@@ -724,12 +745,14 @@ export const BAD_INPUTS: readonly BadInput[] = [
     [-1, RangeError],
     [NaN, RangeError],
     [Infinity, RangeError],
+    [TOO_LONG, RangeError],
     ['5', TypeError],
   ]),
   ...optionRows('batchFresh', 'scheduler', (value) => batchFresh({ size: 1, scheduler: value as never }), [
     [{}, TypeError],
     [42, TypeError],
     [null, TypeError],
+    [NO_NOW, TypeError, 'an object with schedule but no now'],
   ]),
   ...optionRows('batchFresh', 'onError', (value) => batchFresh({ size: 1, onError: value as never }), [
     ['retry', TypeError],
@@ -803,6 +826,7 @@ export const BAD_INPUTS: readonly BadInput[] = [
       ['5', TypeError],
       [-1, RangeError],
       [NaN, RangeError],
+      [TOO_LONG, RangeError],
       [null, TypeError],
     ],
   ),
@@ -829,6 +853,8 @@ export const BAD_INPUTS: readonly BadInput[] = [
     [
       [{}, TypeError],
       [42, TypeError],
+      [null, TypeError],
+      [NO_NOW, TypeError, 'an object with schedule but no now'],
     ],
   ),
   {

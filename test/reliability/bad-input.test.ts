@@ -4,6 +4,7 @@
  * crashes the process, leaves an unhandled error behind, or keeps a subscription open. Rows that
  * show a bug not yet fixed run as `it.fails`. Prints nothing; the count is exported for the docs.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { config } from 'rxjs';
 import { BAD_INPUTS, INVALID_INPUTS_TRIED, settle } from './bad-input.cases.js';
@@ -39,5 +40,14 @@ describe('bad input: every public function, every invalid input', () => {
 
   afterAll(() => {
     expect(tried).toBe(INVALID_INPUTS_TRIED);
+  });
+});
+
+describe('docs/reliability.md', () => {
+  it('quotes the number of invalid inputs the table tries', () => {
+    const doc = readFileSync(new URL('../../docs/reliability.md', import.meta.url), 'utf8');
+    const quoted = [...doc.matchAll(/(\d+) invalid inputs/g)].map((m) => Number(m[1]));
+    expect(quoted.length).toBeGreaterThan(0);
+    expect(quoted.every((n) => n === INVALID_INPUTS_TRIED)).toBe(true);
   });
 });

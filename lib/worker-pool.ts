@@ -790,7 +790,12 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
           }
         },
       });
-      if (finished) return;
+      // A bad first value fails the pool inside subscribe(), before the subscription was held.
+      if (finished) {
+        concurrencySub.unsubscribe();
+        concurrencySub = undefined;
+        return;
+      }
     }
     const up = upstreamOf(pullable);
     upstream = up;

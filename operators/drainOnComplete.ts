@@ -384,6 +384,9 @@ function startDrain<T, R>(
     } else if (stop !== undefined) {
       stopSub = stop.subscribe({ next: () => beginDrain(true), error: onStopError });
     }
+    // A stop that fired inside subscribe() may have drained and ended everything before the
+    // subscription was held: release it (and any timer) now.
+    if (sink.closed) clearTimers();
   }
 
   return {

@@ -1,5 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { EMPTY, NEVER, Subject, finalize, map, of, pipe, take, type OperatorFunction } from 'rxjs';
+import { BehaviorSubject, EMPTY, NEVER, Subject, finalize, map, of, pipe, take, type OperatorFunction } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import fc from 'fast-check';
 import {
   CancelledError,
@@ -83,6 +84,20 @@ describe('drainOnComplete', () => {
     expect(reports).toEqual([
       { outcome: 'drained', accepted: 0, completed: 0, aborted: 0, neverStarted: 0, stages: [] },
     ]);
+  });
+
+  it('a stop that fires at subscription and drains at once: the stop, the source and the deadline timer are released', () => {
+    // A BehaviorSubject fires inside subscribe(), before the stop's subscription is held.
+    const stop = new BehaviorSubject<string>('s');
+    let virtual: TestScheduler | undefined;
+    marbles(({ hot, expectObservable, expectSubscriptions }, scheduler) => {
+      virtual = scheduler;
+      const source = hot('----a--');
+      expectObservable(source.pipe(drainOnComplete(identity<string>(), { stop, deadline: 10, scheduler }))).toBe('|');
+      expectSubscriptions(source.subscriptions).toBe('(^!)');
+    });
+    expect(stop.observed).toBe(false);
+    expect(virtual?.actions).toEqual([]);
   });
 
   it('an AbortSignal works as the stop (the SIGTERM case)', () => {

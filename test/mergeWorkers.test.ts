@@ -692,6 +692,22 @@ describe('mergeWorkers: concurrency at run time', () => {
     });
   });
 
+  it('a concurrency Observable whose first value, given at subscription, is bad is released with the failed pool', () => {
+    // A BehaviorSubject hands its value over inside subscribe(), before the pool holds the
+    // subscription: the pool must still let go of it, and never subscribe to the source.
+    const bad = new BehaviorSubject<number>(NaN);
+    marbles(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('a-b|');
+      expectObservable(source.pipe(mergeWorkers((v: string) => of(v), { concurrency: bad }))).toBe(
+        '#',
+        undefined,
+        new RangeError("mergeWorkers: 'concurrency' must be an Observable of finite numbers, got NaN"),
+      );
+      expectSubscriptions(source.subscriptions).toBe([]);
+    });
+    expect(bad.observed).toBe(false);
+  });
+
   it('keeps the last concurrency after its Observable completes; one that completes empty is an error', async () => {
     const out = await firstValueFrom(
       fromPull([1, 2, 3]).pipe(

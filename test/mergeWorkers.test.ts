@@ -435,6 +435,7 @@ describe('mergeWorkers: errors, retries and cancellation', () => {
 
   it('never retries after cancellation, and leaves no timer on the scheduler', () => {
     let attempts = 0;
+    let leftAfterUnsubscribe = -1;
     marbles(({ cold, expectObservable }, scheduler) => {
       const out = cold('a|').pipe(
         mergeWorkers(
@@ -446,8 +447,12 @@ describe('mergeWorkers: errors, retries and cancellation', () => {
         ),
       );
       expectObservable(out, '^--!').toBe('');
+      // After the unsubscribe at frame 3 and before the backoff would end at frame 10, nothing
+      // may be left to run: a timer that merely finds the pool finished would still be a leak.
+      scheduler.schedule(() => (leftAfterUnsubscribe = scheduler.actions.length), 4);
     });
     expect(attempts).toBe(1);
+    expect(leftAfterUnsubscribe).toBe(0);
   });
 
   it('take(2) after the pool aborts the rest: their signals carry the reason', async () => {

@@ -13,7 +13,15 @@ export class Monitor<S extends object> {
   /** Every change of the counters, as a snapshot; costs nothing while nobody subscribes. */
   readonly changes: Observable<S> = this.subject.asObservable();
 
-  constructor(private readonly initial: S) {}
+  /**
+   * @param initial The counters before the stage is subscribed.
+   * @param kind Which factory made it (`bufferMonitor`, `workerMonitor`, `batchMonitor`): a
+   * stage accepts only its own kind, whose counters it fills.
+   */
+  constructor(
+    private readonly initial: S,
+    readonly kind: string = 'custom',
+  ) {}
 
   /** The counters now (the initial zeros before the stage is subscribed). */
   snapshot(): S {

@@ -1,5 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import { optionRangeError, optionTypeError, type OverflowPolicy } from './errors.js';
+import { Monitor } from './monitor.js';
 
 /** The largest length a JavaScript array can have: a larger capacity could never be allocated. */
 export const MAX_COUNT = 2 ** 32 - 1;
@@ -71,6 +72,22 @@ function isSchedulerLike(value: unknown): value is SchedulerLike {
   if (typeof value !== 'object' || value === null) return false;
   const { schedule, now } = value as Partial<SchedulerLike>;
   return typeof schedule === 'function' && typeof now === 'function';
+}
+
+/**
+ * Fails fast unless `value` is undefined or a monitor made by the named factory: a monitor of
+ * another kind would show counters of the wrong shape.
+ */
+export function optionalMonitor<S extends object>(
+  operator: string,
+  value: unknown,
+  factory: 'bufferMonitor' | 'workerMonitor' | 'batchMonitor',
+): Monitor<S> | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof Monitor) || value.kind !== factory) {
+    throw optionTypeError(operator, 'monitor', `a monitor from ${factory}()`, value);
+  }
+  return value as Monitor<S>;
 }
 
 /** Fails fast unless `value` is a function or undefined. */

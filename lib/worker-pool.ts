@@ -25,6 +25,7 @@ import { boundedQueue, bufferMonitor, type DropEvent } from '../operators/bounde
 import {
   MAX_COUNT,
   optionalFunction,
+  optionalMonitor,
   optionalPositiveInteger,
   optionalScheduler,
   optionsObject,
@@ -87,15 +88,18 @@ export interface WorkerStats {
 
 /** A monitor for mergeWorkers and orderedMerge. */
 export function workerMonitor(): Monitor<WorkerStats> {
-  return new Monitor<WorkerStats>({
-    queued: 0,
-    inFlight: 0,
-    completed: 0,
-    failed: 0,
-    retried: 0,
-    dropped: 0,
-    discarded: 0,
-  });
+  return new Monitor<WorkerStats>(
+    {
+      queued: 0,
+      inFlight: 0,
+      completed: 0,
+      failed: 0,
+      retried: 0,
+      dropped: 0,
+      discarded: 0,
+    },
+    'workerMonitor',
+  );
 }
 
 /** Options shared by mergeWorkers and orderedMerge. */
@@ -189,9 +193,7 @@ export function resolvePoolConfig<T, R>(
     );
   }
   const scheduler = optionalScheduler(name, 'scheduler', opts.scheduler, asyncScheduler);
-  if (opts.monitor !== undefined && !(opts.monitor instanceof Monitor)) {
-    throw optionTypeError(name, 'monitor', 'a monitor from workerMonitor()', opts.monitor);
-  }
+  const monitor = optionalMonitor<WorkerStats>(name, opts.monitor, 'workerMonitor');
   const defaultWindow = typeof concurrency === 'number' ? concurrency * 2 : 32;
   const window = ordered ? optionalPositiveInteger(name, 'window', opts.window, defaultWindow) : Infinity;
   if (ordered && typeof concurrency === 'number' && window < concurrency) {
@@ -211,7 +213,7 @@ export function resolvePoolConfig<T, R>(
     resultCapacity: optionalPositiveInteger(name, 'resultCapacity', opts.resultCapacity, 1024),
     overflow,
     onDrop: optionalFunction(name, 'onDrop', opts.onDrop),
-    monitor: opts.monitor,
+    monitor,
   };
 }
 

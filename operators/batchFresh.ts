@@ -6,6 +6,7 @@ import { demandSource, type Producer, type ProducerSink } from '../lib/producer.
 import type { Cancellation } from '../lib/protocol.js';
 import { upstreamOf, type Upstream } from '../lib/upstream.js';
 import {
+  optionalMonitor,
   optionalPositiveInteger,
   optionalScheduler,
   optionsObject,
@@ -78,16 +79,19 @@ export interface BatchFreshOptions {
 
 /** A monitor for {@link batchFresh}: `snapshot()` reads batches emitted, pending, dropped and discarded. */
 export function batchMonitor(): Monitor<BatchStats> {
-  return new Monitor<BatchStats>({
-    received: 0,
-    emitted: 0,
-    valuesEmitted: 0,
-    dropped: 0,
-    discarded: 0,
-    valuesLost: 0,
-    pending: 0,
-    current: 0,
-  });
+  return new Monitor<BatchStats>(
+    {
+      received: 0,
+      emitted: 0,
+      valuesEmitted: 0,
+      dropped: 0,
+      discarded: 0,
+      valuesLost: 0,
+      pending: 0,
+      current: 0,
+    },
+    'batchMonitor',
+  );
 }
 
 /**
@@ -201,10 +205,7 @@ function resolveConfig(options: unknown): BatchConfig {
       overflow,
     );
   }
-  const monitor = opts.monitor;
-  if (monitor !== undefined && !(monitor instanceof Monitor)) {
-    throw optionTypeError(NAME, 'monitor', 'a monitor from batchMonitor()', monitor);
-  }
+  const monitor = optionalMonitor<BatchStats>(NAME, opts.monitor, 'batchMonitor');
   return { size, maxWait, scheduler, flushOnError: onError === 'flush', freeze, maxPending, overflow, monitor };
 }
 

@@ -5,7 +5,14 @@ import { demandSource, type Producer, type ProducerSink } from '../lib/producer.
 import { demandProtocolOf, type Cancellation, type DemandObservable } from '../lib/protocol.js';
 import { RingBuffer } from '../lib/ring-buffer.js';
 import { upstreamOf, type Upstream } from '../lib/upstream.js';
-import { optionalBoolean, optionalFunction, optionsObject, overflowPolicy, positiveInteger } from '../lib/validate.js';
+import {
+  optionalBoolean,
+  optionalFunction,
+  optionalMonitor,
+  optionsObject,
+  overflowPolicy,
+  positiveInteger,
+} from '../lib/validate.js';
 
 const NAME = 'boundedBuffer';
 
@@ -58,7 +65,10 @@ export interface BoundedBufferOptions<T> {
 
 /** A monitor for {@link boundedBuffer}: `snapshot()` reads depth, high-water mark and drops. */
 export function bufferMonitor(): Monitor<BufferStats> {
-  return new Monitor<BufferStats>({ received: 0, emitted: 0, dropped: 0, discarded: 0, depth: 0, highWater: 0 });
+  return new Monitor<BufferStats>(
+    { received: 0, emitted: 0, dropped: 0, discarded: 0, depth: 0, highWater: 0 },
+    'bufferMonitor',
+  );
 }
 
 /**
@@ -101,10 +111,7 @@ export function boundedBuffer<T>(options: BoundedBufferOptions<T>): MonoTypeOper
   const capacity = positiveInteger(NAME, 'capacity', opts.capacity);
   const overflow = overflowPolicy(NAME, 'overflow', opts.overflow);
   const onDrop = optionalFunction<NonNullable<BoundedBufferOptions<T>['onDrop']>>(NAME, 'onDrop', opts.onDrop);
-  const monitor = opts.monitor;
-  if (monitor !== undefined && !(monitor instanceof Monitor)) {
-    throw new TypeError(`${NAME}: 'monitor' must be created by bufferMonitor()`);
-  }
+  const monitor = optionalMonitor<BufferStats>(NAME, opts.monitor, 'bufferMonitor');
   const delayError = optionalBoolean(NAME, 'delayError', opts.delayError);
   const config: QueueConfig<T> = { name: NAME, capacity, overflow, onDrop, monitor, delayError };
   return (source) => boundedQueue(source, config);

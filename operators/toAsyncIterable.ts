@@ -1,7 +1,7 @@
 import { isObservable, type Observable } from 'rxjs';
 import { optionTypeError } from '../lib/errors.js';
 import { demandProtocolOf, type DemandHandle } from '../lib/protocol.js';
-import { optionalPositiveInteger, optionsObject } from '../lib/validate.js';
+import { optionalMonitor, optionalPositiveInteger, optionsObject } from '../lib/validate.js';
 import { boundedQueue, type BufferStats, type DropEvent } from './boundedBuffer.js';
 import { Monitor } from '../lib/monitor.js';
 
@@ -59,9 +59,7 @@ export function toAsyncIterable<T>(
   if (opts.onDrop !== undefined && typeof opts.onDrop !== 'function') {
     throw optionTypeError(NAME, 'onDrop', 'a function', opts.onDrop);
   }
-  if (opts.monitor !== undefined && !(opts.monitor instanceof Monitor)) {
-    throw optionTypeError(NAME, 'monitor', 'a monitor from bufferMonitor()', opts.monitor);
-  }
+  const monitor = optionalMonitor<BufferStats>(NAME, opts.monitor, 'bufferMonitor');
   const pullable =
     demandProtocolOf(source) !== undefined
       ? source
@@ -70,7 +68,7 @@ export function toAsyncIterable<T>(
           capacity,
           overflow,
           onDrop: opts.onDrop,
-          monitor: opts.monitor,
+          monitor,
           delayError: true,
         });
   const handshake = demandProtocolOf(pullable);

@@ -24,7 +24,11 @@ describe('boundedBuffer', () => {
       [{ capacity: 3 }, /'overflow' must be one of .*required/, TypeError],
       [{ capacity: 3, overflow: 'drop-latest' }, /'overflow' must be one of/, TypeError],
       [{ capacity: 3, overflow: 'error', onDrop: 1 }, /'onDrop' must be a function/, TypeError],
-      [{ capacity: 3, overflow: 'error', monitor: {} }, /'monitor' must be created by bufferMonitor/, TypeError],
+      [
+        { capacity: 3, overflow: 'error', monitor: {} },
+        /'monitor' must be a monitor from bufferMonitor\(\)/,
+        TypeError,
+      ],
       [undefined, /boundedBuffer: 'options' must be an options object/, TypeError],
     ];
     for (const [options, message, type] of bad) {

@@ -14,6 +14,7 @@ import {
   OverflowError,
   ProtocolError,
   batchFresh,
+  batchMonitor,
   boundedBuffer,
   bufferMonitor,
   channel,
@@ -276,6 +277,7 @@ const poolRows = (fn: 'mergeWorkers' | 'orderedMerge'): BadInput[] => {
     ...optionRows(fn, 'monitor', withOption('monitor'), [
       [{}, TypeError],
       [{ snapshot: () => ({}) }, TypeError, 'a look-alike object'],
+      [bufferMonitor(), TypeError, "bufferMonitor() (another operator's kind)"],
     ]),
     {
       fn,
@@ -488,6 +490,7 @@ export const BAD_INPUTS: readonly BadInput[] = [
     [
       [{}, TypeError],
       ['monitor', TypeError],
+      [workerMonitor(), TypeError, "workerMonitor() (another operator's kind)"],
     ],
   ),
   {
@@ -716,6 +719,7 @@ export const BAD_INPUTS: readonly BadInput[] = [
   ]),
   ...optionRows('toAsyncIterable', 'monitor', (value) => toAsyncIterable(of(1), { monitor: value as never }), [
     [{}, TypeError],
+    [batchMonitor(), TypeError, "batchMonitor() (another operator's kind)"],
   ]),
 
   // ---- mergeWorkers, orderedMerge ----
@@ -774,6 +778,7 @@ export const BAD_INPUTS: readonly BadInput[] = [
   ...optionRows('batchFresh', 'monitor', (value) => batchFresh({ size: 1, monitor: value as never }), [
     [{}, TypeError],
     [{ snapshot: () => ({}), changes: bufferMonitor().changes }, TypeError, 'a look-alike object'],
+    [bufferMonitor(), TypeError, "bufferMonitor() (another operator's kind)"],
   ]),
   {
     fn: 'batchFresh',

@@ -16,7 +16,10 @@ export class OverflowError extends Error {
     readonly operator: string,
     /** The queue's capacity. */
     readonly capacity: number,
-    /** The policy in force (always `error` unless a custom limit raised it). */
+    /**
+     * The policy in force: `error`; `block` when a source that was asked to pause sent more than
+     * it was asked for; `max-pending-sends` when a channel has too many waiting senders.
+     */
     readonly policy: OverflowPolicy | 'max-pending-sends',
     /** What the capacity counts, when it is not queued values (e.g. `'waiting senders'`, `'batches'`). */
     unit?: string,
@@ -32,7 +35,10 @@ export class OverflowError extends Error {
 /** Raised when a value is offered to a channel that has been closed. */
 export class ClosedError extends Error {
   override readonly name = 'ClosedError';
-  constructor(readonly operator: string) {
+  constructor(
+    /** The closed stage, e.g. `channel`. */
+    readonly operator: string,
+  ) {
     super(`${operator}: closed`);
   }
 }
@@ -82,7 +88,9 @@ const CANCEL_TEXT: Record<CancelReason, string> = {
 export class CancelledError extends Error {
   override readonly name = 'CancelledError';
   constructor(
+    /** The operator that cancelled the work, e.g. `mergeWorkers`. */
     readonly operator: string,
+    /** Why: the subscriber left, a sibling failed, the source failed, or a deadline passed. */
     readonly reason: CancelReason,
     cause?: unknown,
   ) {

@@ -2,7 +2,7 @@ import { Observable } from 'rxjs';
 import { ProtocolError, type CancelReason } from './errors.js';
 
 /**
- * The demand handshake between adjacent library stages (docs/design.md, "Demand").
+ * The demand handshake between adjacent library stages (docs/design.md, "The demand handshake").
  *
  * A demand-aware Observable is an ordinary `Observable<T>` that also carries, under a registered
  * symbol, a {@link DemandProtocol}. A library consumer that finds it subscribes through it and
@@ -25,8 +25,11 @@ export interface DemandObserver<T> {
    * can request, or cancel, from inside a synchronous burst delivered during `subscribe()`.
    */
   start?(handle: DemandHandle): void;
+  /** One value; never more than were requested. */
   next(value: T): void;
+  /** The terminal error; delivered whatever the outstanding demand. */
   error(err: unknown): void;
+  /** The end of the stream; delivered whatever the outstanding demand. */
   complete(): void;
 }
 
@@ -47,6 +50,7 @@ export interface DemandHandle {
 
 /** Why a subscription is cancelled, and where stages report what they abandon. */
 export interface Cancellation {
+  /** Why: `'unsubscribed'`, `'sibling-failed'`, `'source-failed'` or `'deadline'`. */
   readonly reason: CancelReason;
   /** Present when someone (drainOnComplete) wants to know what each stage abandoned. */
   readonly tally?: AbandonTally;
@@ -63,6 +67,7 @@ export interface AbandonTally {
 
 /** The object a demand-aware Observable carries under {@link DEMAND}. */
 export interface DemandProtocol<T> {
+  /** {@link PROTOCOL_VERSION} of the copy that made it; stages of another version refuse it. */
   readonly version: number;
   /**
    * Subscribes: calls `observer.start(handle)` first, then starts the producer, which emits
@@ -92,7 +97,13 @@ export function demandProtocolOf<T>(source: Observable<T>): DemandProtocol<T> | 
   return protocol;
 }
 
-/** True when `source` carries the demand handshake (any version). */
+/**
+ * True when `source` carries the demand handshake (any version): a library stage downstream of it
+ * pauses it instead of buffering it.
+ *
+ * @param source Any Observable.
+ * @return Whether it is demand-aware (and typed as such).
+ */
 export function isDemandAware<T>(source: Observable<T>): source is DemandObservable<T> {
   if (typeof source !== 'object' || source === null) return false;
   return (source as Partial<DemandObservable<T>>)[DEMAND] !== undefined;

@@ -86,7 +86,12 @@ export interface WorkerStats {
   readonly discarded: number;
 }
 
-/** A monitor for mergeWorkers and orderedMerge. */
+/**
+ * A monitor for mergeWorkers and orderedMerge: `snapshot()` reads values queued, in flight,
+ * completed, failed, retried, dropped and discarded, and `changes` emits them as they change.
+ *
+ * @return A fresh monitor; pass it as the `monitor` option.
+ */
 export function workerMonitor(): Monitor<WorkerStats> {
   return new Monitor<WorkerStats>(
     {

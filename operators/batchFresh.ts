@@ -77,7 +77,12 @@ export interface BatchFreshOptions {
   monitor?: Monitor<BatchStats>;
 }
 
-/** A monitor for {@link batchFresh}: `snapshot()` reads batches emitted, pending, dropped and discarded. */
+/**
+ * A monitor for {@link batchFresh}: `snapshot()` reads batches emitted, pending, dropped and
+ * discarded, and `changes` emits them as they change.
+ *
+ * @return A fresh monitor; pass it as the `monitor` option.
+ */
 export function batchMonitor(): Monitor<BatchStats> {
   return new Monitor<BatchStats>(
     {

@@ -37,16 +37,24 @@ export type DropReason = 'drop-newest' | 'drop-oldest' | 'error';
 
 /** Passed to `onDrop` with every dropped value. */
 export interface DropEvent {
+  /** The operator that dropped it, e.g. `boundedBuffer` or `mergeWorkers`. */
   readonly operator: string;
+  /** The policy that dropped it; `error` for values thrown away when the stream fails. */
   readonly reason: DropReason;
+  /** The capacity of the queue that was full. */
   readonly capacity: number;
+  /** The queue's counters at the moment of the drop. */
   readonly stats: BufferStats;
 }
 
+/** The options of {@link boundedBuffer}; `capacity` and `overflow` are required. */
 export interface BoundedBufferOptions<T> {
   /** How many values may wait; an integer >= 1. */
   capacity: number;
-  /** What happens when a value arrives and the queue is full (docs/design.md, "Overflow"). */
+  /**
+   * What happens when a value arrives and the queue is full (docs/design.md, "Bounded queues and
+   * overflow policies").
+   */
   overflow: OverflowPolicy;
   /**
    * Called with each value the policy drops (and, on an immediate error, each queued value
@@ -63,7 +71,12 @@ export interface BoundedBufferOptions<T> {
   delayError?: boolean;
 }
 
-/** A monitor for {@link boundedBuffer}: `snapshot()` reads depth, high-water mark and drops. */
+/**
+ * A monitor for {@link boundedBuffer} and {@link toAsyncIterable}: `snapshot()` reads depth,
+ * high-water mark and drops, and `changes` emits them as they change.
+ *
+ * @return A fresh monitor; pass it as the `monitor` option.
+ */
 export function bufferMonitor(): Monitor<BufferStats> {
   return new Monitor<BufferStats>(
     { received: 0, emitted: 0, dropped: 0, discarded: 0, depth: 0, highWater: 0 },

@@ -6,6 +6,7 @@ import { optionalPositiveInteger, optionsObject, positiveInteger } from '../lib/
 
 const NAME = 'channel';
 
+/** The options of {@link channel}; `capacity` is required. */
 export interface ChannelOptions {
   /** How many sent values may wait for a consumer; an integer >= 1. */
   capacity: number;
@@ -16,6 +17,7 @@ export interface ChannelOptions {
   maxPendingSends?: number;
 }
 
+/** The options of one {@link Channel.send}. */
 export interface SendOptions {
   /** Aborting it withdraws a waiting send: the promise rejects with the signal's reason. */
   signal?: AbortSignal;
@@ -55,6 +57,8 @@ interface Waiter<T> {
 /**
  * A Go channel done right: bounded, closable, cancellable, and a demand-aware source.
  *
+ * ![channel: a send waits while the channel is full](../docs/diagrams/channel-send-waits.svg)
+ *
  * `send` waits while the channel is full (the producer is paused by the consumer's demand);
  * `trySend` never waits, for callers that must shed load instead (an HTTP handler answering
  * 503). `close()` is idempotent: values already accepted are still delivered, then every
@@ -67,7 +71,8 @@ interface Waiter<T> {
  * unsubscribes.
  *
  * Failure modes guarded against: a blocked producer leak on cancel (PP-05, ML-05), sending to a
- * closed channel (BP-10), double close (BP-05, WP-09), blocking where one must reject (PP-12).
+ * closed channel (BP-10), double close (BP-05, WP-09), blocking where one must reject (PP-12,
+ * BP-06: `trySend` answers at once).
  *
  * ## Example
  * ```ts

@@ -18,6 +18,7 @@ const NAME = 'drainOnComplete';
 
 /** What one stage of the segment held when the drain was cut short. */
 export interface StageAbandoned {
+  /** The stage, e.g. `mergeWorkers`. */
   readonly operator: string;
   /** Values it held and never passed on: queued, or finished results not yet emitted. */
   readonly queued: number;
@@ -48,7 +49,10 @@ export interface DrainReport {
 /** Raised instead of completing at the deadline when `deadlineError: true`. */
 export class DrainDeadlineError extends Error {
   override readonly name = 'DrainDeadlineError';
-  constructor(readonly report: DrainReport) {
+  constructor(
+    /** What was done before the deadline, as `onReport` receives it. */
+    readonly report: DrainReport,
+  ) {
     super(
       `${NAME}: deadline passed with ${report.aborted} value(s) aborted and ${report.neverStarted} never started ` +
         `(${report.completed} of ${report.accepted} completed)`,
@@ -56,6 +60,7 @@ export class DrainDeadlineError extends Error {
   }
 }
 
+/** The options of {@link drainOnComplete}; `deadline` is required. */
 export interface DrainOptions {
   /**
    * When it emits (or aborts, for an AbortSignal) the segment stops taking values from the source
@@ -128,7 +133,8 @@ export interface DrainOptions {
  *
  * @see {@link mergeWorkers}, {@link boundedBuffer}
  * @param segment The part of the pipeline to drain.
- * @param options Stop trigger, deadline, report callback, scheduler.
+ * @param options The deadline (required), the stop trigger, `onReport`, `deadlineError`,
+ * `drainSource` and the scheduler.
  * @return A function that returns the segment's output, drained on stop.
  */
 export function drainOnComplete<T, R>(segment: OperatorFunction<T, R>, options: DrainOptions): OperatorFunction<T, R> {

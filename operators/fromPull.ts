@@ -8,6 +8,8 @@ const NAME = 'fromPull';
  * A demand-aware source over an iterable or async iterable: it takes the next value only when
  * downstream has asked for one.
  *
+ * ![fromPull: one value per request](../docs/diagrams/fromPull-request.svg)
+ *
  * Each subscription asks the input for a fresh iterator and calls `next()` once per unit of
  * demand; an async iterator is asked for one value at a time. Unsubscribing before the end calls
  * the iterator's `return()`, so a generator's `finally` runs and a Node `Readable` or a web
@@ -15,15 +17,16 @@ const NAME = 'fromPull';
  * pending. An error thrown by the iterator (or by asking for it) becomes the stream's error.
  * With an ordinary subscriber (unbounded demand) it behaves like RxJS's `from`.
  *
+ * An array completes as soon as its last element is emitted; any other iterator completes when
+ * it says so, which takes one more request (a pool whose slots are all busy asks only when one
+ * frees up).
+ *
+ * ## Warnings
  * An async generator cannot be interrupted: if it is awaiting when the subscriber unsubscribes,
  * its `finally` runs once that await settles. A `readline` interface's iterator does not close
  * the interface or its input when returned; destroy the input stream in a generator's `finally`
  * (see the example), not with `finalize`: a native operator between fromPull and the next
  * library stage drops the handshake, and the reader would be read at full speed again.
- *
- * An array completes as soon as its last element is emitted; any other iterator completes when
- * it says so, which takes one more request (a pool whose slots are all busy asks only when one
- * frees up).
  *
  * Failure modes guarded against: an unbounded queue in front of a slow consumer (PP-04): the
  * reader is paused instead; a cancelled pipeline leaving a live producer (ML-10).

@@ -8,7 +8,8 @@ export interface OrderedMergeOptions<T> extends WorkerPoolOptions<T> {
   /**
    * How many values may be between acceptance and emission: running, finished and waiting
    * behind a slower earlier value, or not yet started (an integer >= concurrency; default
-   * 2 × concurrency, or 32 when concurrency is an Observable).
+   * 2 × concurrency, or 32 when concurrency is an Observable, whose values above the window
+   * then run as if they were the window).
    */
   window?: number;
 }
@@ -31,6 +32,12 @@ export interface OrderedMergeOptions<T> extends WorkerPoolOptions<T> {
  * aborted (reason `'sibling-failed'`), and results of later values that had already finished
  * are discarded, counted as `discarded` in the monitor. Nothing after the error is emitted.
  * With `errors: 'continue'` a failed value is skipped in the order and reported to `onError`.
+ *
+ * ## Warnings
+ * Demand does not cross native RxJS operators: `fromPull(x).pipe(map(f), orderedMerge(...))`
+ * treats the mapped source as a push source. Put `f` inside the worker instead. A Promise cannot
+ * be cancelled by unsubscribing; pass `signal` to whatever the worker awaits. With concurrency
+ * as an Observable, `window` also caps it: no more than `window` values are ever in the pool.
  *
  * Failure modes guarded against: ordering assumed but not preserved (FO-09), a slow worker
  * stalling everything (FO-05: others keep working within the window), and the reorder buffer

@@ -8,6 +8,7 @@ import { Monitor } from '../lib/monitor.js';
 const NAME = 'toAsyncIterable';
 const POLICIES: readonly unknown[] = ['drop-newest', 'drop-oldest', 'error'];
 
+/** The options of {@link toAsyncIterable}; all optional, and used only for a source that cannot be paused. */
 export interface ToAsyncIterableOptions<T> {
   /**
    * For a push source only: how many values may wait for the loop (default 256). A

@@ -30,6 +30,7 @@ import {
   optionalScheduler,
   optionsObject,
   overflowPolicy,
+  positiveInteger,
   timerDelay,
 } from './validate.js';
 
@@ -224,24 +225,24 @@ export function resolvePoolConfig<T, R>(
 
 function resolveRetry(name: string, retry: RetryOptions | undefined): PoolConfig<unknown, unknown>['retry'] {
   if (retry === undefined) return undefined;
-  if (typeof retry !== 'object' || retry === null) throw optionTypeError(name, 'retry', 'an options object', retry);
-  const count = retry.count;
-  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
-    throw optionRangeError(name, 'retry.count', 'a positive integer', count);
+  if (typeof retry !== 'object' || retry === null || Array.isArray(retry)) {
+    throw optionTypeError(name, 'retry', 'an options object', retry);
   }
+  const count = positiveInteger(name, 'retry.count', retry.count);
   const nonNegative = (parameter: string, value: number | undefined, fallback: number): number => {
     if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw optionRangeError(name, parameter, 'a finite number >= 0', value);
-    }
-    return timerDelay(name, parameter, value);
+    if (typeof value !== 'number') throw optionTypeError(name, parameter, 'a finite number >= 0', value);
+    if (!Number.isFinite(value) || value < 0) throw optionRangeError(name, parameter, 'a finite number >= 0', value);
+    return value;
   };
+  const delayMs = (parameter: string, value: number | undefined, fallback: number): number =>
+    timerDelay(name, parameter, nonNegative(parameter, value, fallback));
   const jitter = nonNegative('retry.jitter', retry.jitter, 0.5);
   if (jitter > 1) throw optionRangeError(name, 'retry.jitter', 'a number from 0 to 1', jitter);
   return {
     count,
-    delay: nonNegative('retry.delay', retry.delay, 100),
-    maxDelay: nonNegative('retry.maxDelay', retry.maxDelay, 30_000),
+    delay: delayMs('retry.delay', retry.delay, 100),
+    maxDelay: delayMs('retry.maxDelay', retry.maxDelay, 30_000),
     jitter,
     random: optionalFunction(name, 'retry.random', retry.random) ?? Math.random,
     shouldRetry: optionalFunction(name, 'retry.shouldRetry', retry.shouldRetry),

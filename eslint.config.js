@@ -32,6 +32,14 @@ export default tseslint.config(
       ],
     },
   },
+  // The layers (docs/design.md, "Layout"): lib/core < lib/queue < lib/pool < operators < index.
+  // A file may import its own layer and those below it, never one above.
+  ...layerRules([
+    ['lib/core/**/*.ts', ['../queue/*', '../pool/*', '../../operators/*', '../../index.js']],
+    ['lib/queue/**/*.ts', ['../pool/*', '../../operators/*', '../../index.js']],
+    ['lib/pool/**/*.ts', ['../../operators/*', '../../index.js']],
+    ['operators/**/*.ts', ['../index.js']],
+  ]),
   {
     files: ['test/**/*.ts'],
     rules: {
@@ -52,3 +60,27 @@ export default tseslint.config(
     languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
   },
 );
+
+/**
+ * One no-restricted-imports block per layer: importing any of `forbidden` (paths as written
+ * relative to a file of the layer) fails the lint with the rule's reason.
+ * @param {[string, string[]][]} layers
+ */
+function layerRules(layers) {
+  return layers.map(([files, forbidden]) => ({
+    files: [files],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: forbidden,
+              message: 'a lower layer must not import a higher one (docs/design.md, "Layout")',
+            },
+          ],
+        },
+      ],
+    },
+  }));
+}

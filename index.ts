@@ -1,6 +1,6 @@
 // The public API: everything a user imports comes from here (one entry for ESM, CJS and types).
-export { ClosedError, OverflowError, ProtocolError, type OverflowPolicy } from './lib/errors.js';
-export { Monitor } from './lib/monitor.js';
+export { ClosedError, OverflowError, ProtocolError, type OverflowPolicy } from './lib/core/errors.js';
+export { Monitor } from './lib/core/monitor.js';
 export {
   DEMAND,
   PROTOCOL_VERSION,
@@ -9,7 +9,7 @@ export {
   type DemandObservable,
   type DemandObserver,
   type DemandProtocol,
-} from './lib/protocol.js';
+} from './lib/core/protocol.js';
 export {
   boundedBuffer,
   bufferMonitor,
@@ -21,7 +21,7 @@ export {
 export { channel, type Channel, type ChannelOptions, type SendOptions } from './operators/channel.js';
 export { fromPull } from './operators/fromPull.js';
 export { toAsyncIterable, type ToAsyncIterableOptions } from './operators/toAsyncIterable.js';
-export { CancelledError, type CancelReason } from './lib/errors.js';
+export { CancelledError, type CancelReason } from './lib/core/errors.js';
 export {
   workerMonitor,
   type RetryOptions,
@@ -29,7 +29,7 @@ export {
   type WorkContext,
   type WorkerPoolOptions,
   type WorkerStats,
-} from './lib/worker-pool.js';
+} from './lib/pool/engine.js';
 export { mergeWorkers, type MergeWorkersOptions } from './operators/mergeWorkers.js';
 export { orderedMerge, type OrderedMergeOptions } from './operators/orderedMerge.js';
 export { batchFresh, batchMonitor, type BatchFreshOptions, type BatchStats } from './operators/batchFresh.js';
@@ -40,4 +40,4 @@ export {
   type DrainReport,
   type StageAbandoned,
 } from './operators/drainOnComplete.js';
-export type { AbandonTally, Cancellation } from './lib/protocol.js';
+export type { AbandonTally, Cancellation } from './lib/core/protocol.js';

@@ -1,5 +1,5 @@
 import { Observable, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import { demandProtocolOf, type DemandHandle } from '../lib/protocol.js';
+import { demandProtocolOf, type DemandHandle } from '../lib/core/protocol.js';
 
 /**
  * A slow, demand-aware consumer for tests: it subscribes through the demand handshake, asks for

@@ -1,10 +1,10 @@
 import { asyncScheduler, type Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import { Deque } from '../lib/deque.js';
-import { OverflowError, optionRangeError, optionTypeError } from '../lib/errors.js';
-import { Monitor } from '../lib/monitor.js';
-import { demandSource, type Producer, type ProducerSink } from '../lib/producer.js';
-import type { Cancellation } from '../lib/protocol.js';
-import { upstreamOf, type Upstream } from '../lib/upstream.js';
+import { Deque } from '../lib/queue/deque.js';
+import { OverflowError, optionRangeError, optionTypeError } from '../lib/core/errors.js';
+import { Monitor } from '../lib/core/monitor.js';
+import { demandSource, type Producer, type ProducerSink } from '../lib/core/producer.js';
+import type { Cancellation } from '../lib/core/protocol.js';
+import { upstreamOf, type Upstream } from '../lib/core/upstream.js';
 import {
   optionalMonitor,
   optionalPositiveInteger,
@@ -13,7 +13,7 @@ import {
   overflowPolicy,
   positiveInteger,
   timerDelay,
-} from '../lib/validate.js';
+} from '../lib/core/validate.js';
 
 const NAME = 'batchFresh';
 

@@ -1,8 +1,8 @@
-import { ClosedError, OverflowError, optionTypeError } from '../lib/errors.js';
-import { demandSource, type ProducerSink } from '../lib/producer.js';
-import type { DemandObservable } from '../lib/protocol.js';
-import { RingBuffer } from '../lib/ring-buffer.js';
-import { optionalPositiveInteger, optionsObject, positiveInteger } from '../lib/validate.js';
+import { ClosedError, OverflowError, optionTypeError } from '../lib/core/errors.js';
+import { demandSource, type ProducerSink } from '../lib/core/producer.js';
+import type { DemandObservable } from '../lib/core/protocol.js';
+import { RingBuffer } from '../lib/queue/ring-buffer.js';
+import { optionalPositiveInteger, optionsObject, positiveInteger } from '../lib/core/validate.js';
 
 const NAME = 'channel';
 

@@ -7,12 +7,18 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
-import { optionRangeError, optionTypeError, reportUnhandled, type CancelReason } from '../lib/errors.js';
-import { demandSource, type Producer, type ProducerSink } from '../lib/producer.js';
-import { demandProtocolOf, type AbandonTally } from '../lib/protocol.js';
-import { upstreamOf, type Upstream } from '../lib/upstream.js';
-import { optionalBoolean, optionalFunction, optionalScheduler, optionsObject, timerDelay } from '../lib/validate.js';
-import { boundedQueue } from './boundedBuffer.js';
+import { optionRangeError, optionTypeError, reportUnhandled, type CancelReason } from '../lib/core/errors.js';
+import { demandSource, type Producer, type ProducerSink } from '../lib/core/producer.js';
+import { demandProtocolOf, type AbandonTally } from '../lib/core/protocol.js';
+import { upstreamOf, type Upstream } from '../lib/core/upstream.js';
+import {
+  optionalBoolean,
+  optionalFunction,
+  optionalScheduler,
+  optionsObject,
+  timerDelay,
+} from '../lib/core/validate.js';
+import { pausableOf } from '../lib/queue/absorb.js';
 
 const NAME = 'drainOnComplete';
 
@@ -345,17 +351,14 @@ function startDrain<T, R>(
     }
     // A segment that ends in a native operator cannot be paused; its results are then held in a
     // bounded queue that errors rather than grows when a demand-aware consumer falls behind.
-    const pullable =
-      demandProtocolOf(output) !== undefined
-        ? output
-        : boundedQueue(output, {
-            name: NAME,
-            capacity: 1024,
-            overflow: 'error',
-            onDrop: undefined,
-            monitor: undefined,
-            delayError: true,
-          });
+    const pullable = pausableOf(output, {
+      name: NAME,
+      capacity: 1024,
+      overflow: 'error',
+      onDrop: undefined,
+      monitor: undefined,
+      delayError: true,
+    });
     const up = upstreamOf(pullable);
     outlet = up;
     outletRelay = demandRelay(up, sink);

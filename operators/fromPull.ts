@@ -1,6 +1,6 @@
-import { demandSource, type Producer, type ProducerSink } from '../lib/producer.js';
-import type { DemandObservable } from '../lib/protocol.js';
-import { optionTypeError, reportUnhandled } from '../lib/errors.js';
+import { demandSource, type Producer, type ProducerSink } from '../lib/core/producer.js';
+import type { DemandObservable } from '../lib/core/protocol.js';
+import { optionTypeError, reportUnhandled } from '../lib/core/errors.js';
 
 const NAME = 'fromPull';
 

@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import { resolvePoolConfig, workerPool, type Work, type WorkerPoolOptions } from '../lib/worker-pool.js';
+import { resolvePoolConfig, workerPool, type Work, type WorkerPoolOptions } from '../lib/pool/engine.js';
 
 const NAME = 'mergeWorkers';
 

@@ -1,9 +1,10 @@
 import { isObservable, type Observable } from 'rxjs';
-import { optionTypeError } from '../lib/errors.js';
-import { demandProtocolOf, type DemandHandle } from '../lib/protocol.js';
-import { optionalMonitor, optionalPositiveInteger, optionsObject } from '../lib/validate.js';
-import { boundedQueue, type BufferStats, type DropEvent } from './boundedBuffer.js';
-import { Monitor } from '../lib/monitor.js';
+import { optionTypeError } from '../lib/core/errors.js';
+import { demandProtocolOf, type DemandHandle } from '../lib/core/protocol.js';
+import { optionalMonitor, optionalPositiveInteger, optionsObject } from '../lib/core/validate.js';
+import type { BufferStats, DropEvent } from '../lib/queue/bounded-queue.js';
+import { pausableOf } from '../lib/queue/absorb.js';
+import { Monitor } from '../lib/core/monitor.js';
 
 const NAME = 'toAsyncIterable';
 const POLICIES: readonly unknown[] = ['drop-newest', 'drop-oldest', 'error'];
@@ -61,17 +62,14 @@ export function toAsyncIterable<T>(
     throw optionTypeError(NAME, 'onDrop', 'a function', opts.onDrop);
   }
   const monitor = optionalMonitor<BufferStats>(NAME, opts.monitor, 'bufferMonitor');
-  const pullable =
-    demandProtocolOf(source) !== undefined
-      ? source
-      : boundedQueue(source, {
-          name: NAME,
-          capacity,
-          overflow,
-          onDrop: opts.onDrop,
-          monitor,
-          delayError: true,
-        });
+  const pullable = pausableOf(source, {
+    name: NAME,
+    capacity,
+    overflow,
+    onDrop: opts.onDrop,
+    monitor,
+    delayError: true,
+  });
   const handshake = demandProtocolOf(pullable);
   if (handshake === undefined) throw new Error(`${NAME}: internal error, no handshake`);
   const protocol = handshake;

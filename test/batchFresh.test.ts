@@ -31,7 +31,7 @@ import {
   type BatchFreshOptions,
   type BatchStats,
 } from '../index.js';
-import { demandProtocolOf } from '../lib/protocol.js';
+import { demandProtocolOf } from '../lib/core/protocol.js';
 import { countingIterable, probe } from './helpers.js';
 
 /** A TestScheduler driven by hand (`flush`, `frame`), asserting with vitest. */

@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import { TestScheduler, type RunHelpers } from 'rxjs/testing';
 import { expect } from 'vitest';
-import { demandProtocolOf, type DemandHandle } from '../lib/protocol.js';
+import { demandProtocolOf, type DemandHandle } from '../lib/core/protocol.js';
 
 /** A hand-driven demand-aware consumer: the test decides when and how much to request. */
 export interface Probe<T> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Observable, map, take, toArray, firstValueFrom } from 'rxjs';
 import { DEMAND, PROTOCOL_VERSION, ProtocolError, fromPull, isDemandAware } from '../index.js';
-import { demandProtocolOf } from '../lib/protocol.js';
+import { demandProtocolOf } from '../lib/core/protocol.js';
 import { countingIterable, probe } from './helpers.js';
 
 describe('demand handshake', () => {

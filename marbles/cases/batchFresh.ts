@@ -1,5 +1,5 @@
 import { take } from 'rxjs';
-import { OverflowError } from '../../lib/errors.js';
+import { OverflowError } from '../../lib/core/errors.js';
 import { batchFresh, batchMonitor } from '../../operators/batchFresh.js';
 import { boundedBuffer, bufferMonitor } from '../../operators/boundedBuffer.js';
 import { defineCase, defineCases } from '../case.js';

@@ -1,5 +1,6 @@
-import { OverflowError } from '../../lib/errors.js';
-import { boundedBuffer, bufferMonitor, notPausableError } from '../../operators/boundedBuffer.js';
+import { OverflowError } from '../../lib/core/errors.js';
+import { boundedBuffer, bufferMonitor } from '../../operators/boundedBuffer.js';
+import { notPausableError } from '../../lib/queue/bounded-queue.js';
 import { defineCase, defineCases } from '../case.js';
 import { pullEvery } from '../testing.js';
 

@@ -1,5 +1,5 @@
 import { map, pipe } from 'rxjs';
-import { CancelledError } from '../../lib/errors.js';
+import { CancelledError } from '../../lib/core/errors.js';
 import { boundedBuffer } from '../../operators/boundedBuffer.js';
 import { drainOnComplete, type DrainReport } from '../../operators/drainOnComplete.js';
 import { mergeWorkers } from '../../operators/mergeWorkers.js';

@@ -1,5 +1,5 @@
 import { Observable, take, type SchedulerLike } from 'rxjs';
-import { demandProtocolOf } from '../../lib/protocol.js';
+import { demandProtocolOf } from '../../lib/core/protocol.js';
 import { fromPull } from '../../operators/fromPull.js';
 import { defineCase, defineCases } from '../case.js';
 import { pullEvery } from '../testing.js';

@@ -28,7 +28,7 @@ import {
   type DemandHandle,
   type DemandObserver,
 } from '../../index.js';
-import { PROTOCOL_VERSION, demandProtocolOf, toDemandObservable } from '../../lib/protocol.js';
+import { PROTOCOL_VERSION, demandProtocolOf, toDemandObservable } from '../../lib/core/protocol.js';
 
 export interface BadInput {
   /** The public function tried. */

@@ -10,7 +10,7 @@
 import type fc from 'fast-check';
 import { Observable, finalize, tap, type MonoTypeOperatorFunction, type Subscription } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { PROTOCOL_VERSION, demandProtocolOf, toDemandObservable, type DemandHandle } from '../../lib/protocol.js';
+import { PROTOCOL_VERSION, demandProtocolOf, toDemandObservable, type DemandHandle } from '../../lib/core/protocol.js';
 import type { WorkContext } from '../../index.js';
 
 // ---- fast-check parameters from the environment --------------------------------------------------

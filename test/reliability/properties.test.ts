@@ -16,7 +16,7 @@ import {
   orderedMerge,
   type DemandHandle,
 } from '../../index.js';
-import { demandProtocolOf } from '../../lib/protocol.js';
+import { demandProtocolOf } from '../../lib/core/protocol.js';
 import { fcParams } from './harness.js';
 import {
   batchArb,

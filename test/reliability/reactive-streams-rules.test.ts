@@ -20,7 +20,12 @@ import {
   toAsyncIterable,
   type DemandHandle,
 } from '../../index.js';
-import { PROTOCOL_VERSION, demandProtocolOf, toDemandObservable, type DemandObserver } from '../../lib/protocol.js';
+import {
+  PROTOCOL_VERSION,
+  demandProtocolOf,
+  toDemandObservable,
+  type DemandObserver,
+} from '../../lib/core/protocol.js';
 
 // ---- producers under test ----------------------------------------------------------------------
 

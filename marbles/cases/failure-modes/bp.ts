@@ -23,8 +23,8 @@ import {
   toArray,
   type SchedulerLike,
 } from 'rxjs';
-import { CancelledError, OverflowError } from '../../../lib/errors.js';
-import { workerMonitor } from '../../../lib/worker-pool.js';
+import { CancelledError, OverflowError } from '../../../lib/core/errors.js';
+import { workerMonitor } from '../../../lib/pool/engine.js';
 import { boundedBuffer, bufferMonitor } from '../../../operators/boundedBuffer.js';
 import { channel, type Channel } from '../../../operators/channel.js';
 import { drainOnComplete, type DrainReport } from '../../../operators/drainOnComplete.js';

@@ -13,8 +13,8 @@ import {
   tap,
   type SchedulerLike,
 } from 'rxjs';
-import { CancelledError } from '../../../lib/errors.js';
-import { workerMonitor } from '../../../lib/worker-pool.js';
+import { CancelledError } from '../../../lib/core/errors.js';
+import { workerMonitor } from '../../../lib/pool/engine.js';
 import { channel } from '../../../operators/channel.js';
 import { drainOnComplete } from '../../../operators/drainOnComplete.js';
 import { mergeWorkers } from '../../../operators/mergeWorkers.js';

@@ -15,13 +15,14 @@ import {
   optionTypeError,
   reportUnhandled,
   type CancelReason,
-} from './errors.js';
-import { Deque } from './deque.js';
-import { Monitor } from './monitor.js';
-import { demandSource, type Producer, type ProducerSink } from './producer.js';
-import { demandProtocolOf, type Cancellation, type DemandObservable } from './protocol.js';
-import { upstreamOf, type Upstream } from './upstream.js';
-import { boundedQueue, bufferMonitor, type DropEvent } from '../operators/boundedBuffer.js';
+} from '../core/errors.js';
+import { Deque } from '../queue/deque.js';
+import { Monitor } from '../core/monitor.js';
+import { demandSource, type Producer, type ProducerSink } from '../core/producer.js';
+import type { Cancellation, DemandObservable } from '../core/protocol.js';
+import { upstreamOf, type Upstream } from '../core/upstream.js';
+import { bufferMonitor, type DropEvent } from '../queue/bounded-queue.js';
+import { pausableOf } from '../queue/absorb.js';
 import {
   MAX_COUNT,
   optionalFunction,
@@ -32,7 +33,7 @@ import {
   overflowPolicy,
   positiveInteger,
   timerDelay,
-} from './validate.js';
+} from '../core/validate.js';
 
 /** What a worker is told about the value it works on. */
 export interface WorkContext {
@@ -344,17 +345,14 @@ function startPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>, sink: 
   // A source that cannot be paused is absorbed by a bounded queue with the configured policy;
   // from there on the pool always pulls.
   const queueMonitor = bufferMonitor();
-  const pausable = demandProtocolOf(source) !== undefined;
-  const pullable: Observable<T> = pausable
-    ? source
-    : boundedQueue(source, {
-        name,
-        capacity: config.capacity,
-        overflow: config.overflow,
-        onDrop: config.onDrop,
-        monitor: queueMonitor,
-        delayError: false,
-      });
+  const pullable = pausableOf(source, {
+    name,
+    capacity: config.capacity,
+    overflow: config.overflow,
+    onDrop: config.onDrop,
+    monitor: queueMonitor,
+    delayError: false,
+  });
 
   const waiting = new Deque<Task<T, R>>(); // accepted, not started
   const window$ = new Deque<Task<T, R>>(); // ordered: every task from acceptance to emission

@@ -180,7 +180,16 @@ interface BatchConfig {
 }
 
 function resolveConfig(options: unknown): BatchConfig {
-  const opts = optionsObject<BatchFreshOptions>(NAME, options, true);
+  const opts = optionsObject<BatchFreshOptions>(NAME, options, true, [
+    'size',
+    'maxWait',
+    'scheduler',
+    'onError',
+    'freeze',
+    'maxPending',
+    'overflow',
+    'monitor',
+  ]);
   const size = opts.size === undefined ? undefined : positiveInteger(NAME, 'size', opts.size);
   const maxWait = opts.maxWait;
   if (maxWait !== undefined) {

@@ -75,7 +75,13 @@ export interface BoundedBufferOptions<T> {
  * @return A function that returns a demand-aware Observable of the source's values.
  */
 export function boundedBuffer<T>(options: BoundedBufferOptions<T>): MonoTypeOperatorFunction<T> {
-  const opts = optionsObject<BoundedBufferOptions<T>>(NAME, options, true);
+  const opts = optionsObject<BoundedBufferOptions<T>>(NAME, options, true, [
+    'capacity',
+    'overflow',
+    'onDrop',
+    'monitor',
+    'delayError',
+  ]);
   const capacity = positiveInteger(NAME, 'capacity', opts.capacity);
   const overflow = overflowPolicy(NAME, 'overflow', opts.overflow);
   const onDrop = optionalFunction<NonNullable<BoundedBufferOptions<T>['onDrop']>>(NAME, 'onDrop', opts.onDrop);

@@ -87,7 +87,7 @@ interface Waiter<T> {
  * @return A channel.
  */
 export function channel<T>(options: ChannelOptions): Channel<T> {
-  const opts = optionsObject<ChannelOptions>(NAME, options, true);
+  const opts = optionsObject<ChannelOptions>(NAME, options, true, ['capacity', 'maxPendingSends']);
   const capacity = positiveInteger(NAME, 'capacity', opts.capacity);
   const maxPendingSends = optionalPositiveInteger(NAME, 'maxPendingSends', opts.maxPendingSends, 1024);
 
@@ -176,8 +176,10 @@ export function channel<T>(options: ChannelOptions): Channel<T> {
   }
 
   function send(value: T, sendOptions?: SendOptions): Promise<void> {
-    if (sendOptions !== undefined && (typeof sendOptions !== 'object' || sendOptions === null)) {
-      return Promise.reject(optionTypeError(`${NAME}.send`, 'options', 'an options object', sendOptions));
+    try {
+      optionsObject<SendOptions>(`${NAME}.send`, sendOptions, false, ['signal']);
+    } catch (err) {
+      return Promise.reject(err);
     }
     const signal = sendOptions?.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {

@@ -145,7 +145,14 @@ export interface DrainOptions {
  */
 export function drainOnComplete<T, R>(segment: OperatorFunction<T, R>, options: DrainOptions): OperatorFunction<T, R> {
   if (typeof segment !== 'function') throw optionTypeError(NAME, 'segment', 'an OperatorFunction', segment);
-  const opts = optionsObject<DrainOptions>(NAME, options, true);
+  const opts = optionsObject<DrainOptions>(NAME, options, true, [
+    'stop',
+    'deadline',
+    'drainSource',
+    'onReport',
+    'deadlineError',
+    'scheduler',
+  ]);
   const deadline = opts.deadline;
   if (typeof deadline !== 'number') throw optionTypeError(NAME, 'deadline', 'a number of milliseconds', deadline);
   if (Number.isNaN(deadline) || deadline < 0) {

@@ -51,7 +51,12 @@ export function toAsyncIterable<T>(
   options?: ToAsyncIterableOptions<T>,
 ): AsyncIterableIterator<T> {
   if (!isObservable(source)) throw optionTypeError(NAME, 'source', 'an Observable', source);
-  const opts = optionsObject<ToAsyncIterableOptions<T>>(NAME, options, false);
+  const opts = optionsObject<ToAsyncIterableOptions<T>>(NAME, options, false, [
+    'capacity',
+    'overflow',
+    'onDrop',
+    'monitor',
+  ]);
   const capacity = optionalPositiveInteger(NAME, 'capacity', opts.capacity, 256);
   // Not the shared policy check: its message would offer 'block', which a loop cannot honour.
   const overflow = opts.overflow === undefined ? 'error' : opts.overflow;

@@ -97,13 +97,70 @@ export function optionalFunction<F>(operator: string, parameter: string, value: 
   return value as F;
 }
 
-/** Fails fast unless the options argument is an object (or absent, when allowed). */
-export function optionsObject<O extends object>(operator: string, value: unknown, required: boolean): Partial<O> {
+/**
+ * Fails fast unless the options argument is an object (or absent, when allowed) whose keys are
+ * all known: a misspelt key (`retries` for `retry`) would otherwise be ignored, and the option the
+ * user meant would silently not apply.
+ */
+export function optionsObject<O extends object>(
+  operator: string,
+  value: unknown,
+  required: boolean,
+  known: readonly (keyof O & string)[],
+  parameter = 'options',
+): Partial<O> {
   if (value === undefined && !required) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw optionTypeError(operator, 'options', 'an options object', value);
+    throw optionTypeError(operator, parameter, 'an options object', value);
+  }
+  for (const key of Object.keys(value)) {
+    if (!(known as readonly string[]).includes(key)) throw unknownOptionError(operator, parameter, key, known);
   }
   return value;
+}
+
+/** The TypeError for an option key the operator does not know, with the nearest known key. */
+export function unknownOptionError(
+  operator: string,
+  parameter: string,
+  key: string,
+  known: readonly string[],
+): TypeError {
+  const near = nearest(key, known);
+  const where = parameter === 'options' ? '' : ` in '${parameter}'`;
+  const hint = near === undefined ? '' : `; did you mean '${near}'?`;
+  const list = known.map((k) => `'${k}'`).join(', ');
+  return new TypeError(`${operator}: unknown option '${key}'${where}${hint} (known: ${list})`);
+}
+
+/** The known key closest to `key` by edit distance, if it is close enough to be a typo. */
+function nearest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  const lower = key.toLowerCase();
+  for (const candidate of known) {
+    const distance = editDistance(lower, candidate.toLowerCase());
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = candidate;
+    }
+  }
+  const prefix = best !== undefined && (best.startsWith(key) || key.startsWith(best));
+  return prefix || bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+/** Levenshtein distance, two rows at a time. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row.push(Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + cost));
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
 }
 
 /** Fails fast unless `value` is a boolean or undefined (which means false). */

@@ -166,6 +166,21 @@ export interface PoolConfig<T, R> {
   monitor: Monitor<WorkerStats> | undefined;
 }
 
+const POOL_KEYS = [
+  'concurrency',
+  'errors',
+  'onError',
+  'retry',
+  'scheduler',
+  'capacity',
+  'resultCapacity',
+  'overflow',
+  'onDrop',
+  'monitor',
+] as const;
+
+const RETRY_KEYS = ['count', 'delay', 'maxDelay', 'jitter', 'random', 'shouldRetry'] as const;
+
 /** @internal Validates the options shared by both operators; fails fast naming the parameter. */
 export function resolvePoolConfig<T, R>(
   name: string,
@@ -174,7 +189,9 @@ export function resolvePoolConfig<T, R>(
   ordered: boolean,
 ): PoolConfig<T, R> {
   if (typeof work !== 'function') throw optionTypeError(name, 'work', 'a function', work);
-  const opts = optionsObject<WorkerPoolOptions<T> & { window?: number }>(name, options, true);
+  const known: (keyof WorkerPoolOptions<T> | 'window')[] = [...POOL_KEYS];
+  if (ordered) known.push('window');
+  const opts = optionsObject<WorkerPoolOptions<T> & { window?: number }>(name, options, true, known);
   const concurrency = opts.concurrency;
   if (!isObservable(concurrency)) {
     if (typeof concurrency !== 'number') {
@@ -229,6 +246,7 @@ function resolveRetry(name: string, retry: RetryOptions | undefined): PoolConfig
   if (typeof retry !== 'object' || retry === null || Array.isArray(retry)) {
     throw optionTypeError(name, 'retry', 'an options object', retry);
   }
+  optionsObject<RetryOptions>(name, retry, true, RETRY_KEYS, 'retry');
   const count = positiveInteger(name, 'retry.count', retry.count);
   const nonNegative = (parameter: string, value: number | undefined, fallback: number): number => {
     if (value === undefined) return fallback;

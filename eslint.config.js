@@ -32,12 +32,13 @@ export default tseslint.config(
       ],
     },
   },
-  // The layers (docs/design.md, "Layout"): lib/core < lib/queue < lib/pool < operators < index.
+  // The layers (docs/design.md, "Layout"): lib/core < lib/queue < lib/pool and lib/drain < operators < index.
   // A file may import its own layer and those below it, never one above.
   ...layerRules([
-    ['lib/core/**/*.ts', ['../queue/*', '../pool/*', '../../operators/*', '../../index.js']],
-    ['lib/queue/**/*.ts', ['../pool/*', '../../operators/*', '../../index.js']],
-    ['lib/pool/**/*.ts', ['../../operators/*', '../../index.js']],
+    ['lib/core/**/*.ts', ['../queue/*', '../pool/*', '../drain/*', '../../operators/*', '../../index.js']],
+    ['lib/queue/**/*.ts', ['../pool/*', '../drain/*', '../../operators/*', '../../index.js']],
+    ['lib/pool/**/*.ts', ['../drain/*', '../../operators/*', '../../index.js']],
+    ['lib/drain/**/*.ts', ['../pool/*', '../../operators/*', '../../index.js']],
     ['operators/**/*.ts', ['../index.js']],
   ]),
   {

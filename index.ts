@@ -22,14 +22,8 @@ export { channel, type Channel, type ChannelOptions, type SendOptions } from './
 export { fromPull } from './operators/fromPull.js';
 export { toAsyncIterable, type ToAsyncIterableOptions } from './operators/toAsyncIterable.js';
 export { CancelledError, type CancelReason } from './lib/core/errors.js';
-export {
-  workerMonitor,
-  type RetryOptions,
-  type Work,
-  type WorkContext,
-  type WorkerPoolOptions,
-  type WorkerStats,
-} from './lib/pool/engine.js';
+export { workerMonitor, type WorkerStats } from './lib/pool/stats.js';
+export type { RetryOptions, Work, WorkContext, WorkerPoolOptions } from './lib/pool/types.js';
 export { mergeWorkers, type MergeWorkersOptions } from './operators/mergeWorkers.js';
 export { orderedMerge, type OrderedMergeOptions } from './operators/orderedMerge.js';
 export { batchFresh, batchMonitor, type BatchFreshOptions, type BatchStats } from './operators/batchFresh.js';
@@ -38,6 +32,6 @@ export {
   drainOnComplete,
   type DrainOptions,
   type DrainReport,
-  type StageAbandoned,
+  type StageCounts,
 } from './operators/drainOnComplete.js';
 export type { AbandonTally, Cancellation } from './lib/core/protocol.js';

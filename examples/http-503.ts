@@ -47,7 +47,13 @@ export function createJobServer(options: JobServerOptions): JobServer {
   // The workers pull from the channel: a job leaves it only when a worker is free.
   const workers: Subscription = jobs.observable
     .pipe(
-      mergeWorkers((job: Job, { signal }) => work(job, signal), { concurrency, errors: 'continue', monitor: stats }),
+      mergeWorkers((job: Job, { signal }) => work(job, signal), {
+        concurrency,
+        errors: 'continue',
+        // A failed job must be seen somewhere: the pool goes on, the failure goes to the log.
+        onError: (err, job) => console.error(`job ${job.id} failed:`, err),
+        monitor: stats,
+      }),
     )
     .subscribe();
 

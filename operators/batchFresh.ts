@@ -1,10 +1,6 @@
-import { asyncScheduler, type Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import { Deque } from '../lib/queue/deque.js';
-import { OverflowError, optionRangeError, optionTypeError } from '../lib/core/errors.js';
-import { Monitor } from '../lib/core/monitor.js';
-import { demandSource, type Producer, type ProducerSink } from '../lib/core/producer.js';
-import type { Cancellation } from '../lib/core/protocol.js';
-import { upstreamOf, type Upstream } from '../lib/core/upstream.js';
+import { asyncScheduler, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { optionRangeError, optionTypeError } from '../lib/core/errors.js';
+import type { Monitor } from '../lib/core/monitor.js';
 import {
   optionalMonitor,
   optionalPositiveInteger,
@@ -14,31 +10,11 @@ import {
   positiveInteger,
   timerDelay,
 } from '../lib/core/validate.js';
+import { batcher, type BatchConfig, type BatchStats } from '../lib/queue/batcher.js';
+
+export { batchMonitor, type BatchStats } from '../lib/queue/batcher.js';
 
 const NAME = 'batchFresh';
-
-/** Counters of one batchFresh subscription. */
-export interface BatchStats {
-  /** Values that arrived from upstream. */
-  readonly received: number;
-  /** Batches handed downstream. */
-  readonly emitted: number;
-  /** Values handed downstream, over all emitted batches. */
-  readonly valuesEmitted: number;
-  /** Complete batches dropped by the overflow policy (`drop-newest`, `drop-oldest`; push sources only). */
-  readonly dropped: number;
-  /**
-   * Batches thrown away, complete or partial: on a source error with `onError: 'discard'`, on an
-   * OverflowError (including the batch that did not fit), and on unsubscribe.
-   */
-  readonly discarded: number;
-  /** Values in dropped and discarded batches. */
-  readonly valuesLost: number;
-  /** Complete batches waiting for downstream demand now (at most `maxPending`). */
-  readonly pending: number;
-  /** Values in the batch being filled now. */
-  readonly current: number;
-}
 
 /** Options of {@link batchFresh}. Give `size`, `maxWait`, or both. */
 export interface BatchFreshOptions {
@@ -75,28 +51,6 @@ export interface BatchFreshOptions {
   overflow?: 'drop-newest' | 'drop-oldest' | 'error';
   /** Receives live counters; create one with {@link batchMonitor}. */
   monitor?: Monitor<BatchStats>;
-}
-
-/**
- * A monitor for {@link batchFresh}: `snapshot()` reads batches emitted, pending, dropped and
- * discarded, and `changes` emits them as they change.
- *
- * @return A fresh monitor; pass it as the `monitor` option.
- */
-export function batchMonitor(): Monitor<BatchStats> {
-  return new Monitor<BatchStats>(
-    {
-      received: 0,
-      emitted: 0,
-      valuesEmitted: 0,
-      dropped: 0,
-      discarded: 0,
-      valuesLost: 0,
-      pending: 0,
-      current: 0,
-    },
-    'batchMonitor',
-  );
 }
 
 /**
@@ -165,18 +119,7 @@ export function batchMonitor(): Monitor<BatchStats> {
  */
 export function batchFresh<T>(options: BatchFreshOptions): OperatorFunction<T, T[]> {
   const config = resolveConfig(options);
-  return (source) => demandSource<T[]>(NAME, (sink) => startBatcher(source, config, sink));
-}
-
-interface BatchConfig {
-  size: number | undefined;
-  maxWait: number | undefined;
-  scheduler: SchedulerLike;
-  flushOnError: boolean;
-  freeze: boolean;
-  maxPending: number;
-  overflow: 'drop-newest' | 'drop-oldest' | 'error';
-  monitor: Monitor<BatchStats> | undefined;
+  return (source) => batcher(source, config);
 }
 
 function resolveConfig(options: unknown): BatchConfig {
@@ -220,214 +163,15 @@ function resolveConfig(options: unknown): BatchConfig {
     );
   }
   const monitor = optionalMonitor<BatchStats>(NAME, opts.monitor, 'batchMonitor');
-  return { size, maxWait, scheduler, flushOnError: onError === 'flush', freeze, maxPending, overflow, monitor };
-}
-
-function startBatcher<T>(source: Observable<T>, config: BatchConfig, sink: ProducerSink<T[]>): Producer {
-  const { size, maxWait, scheduler, flushOnError, freeze, maxPending, overflow, monitor } = config;
-
-  const ready = new Deque<T[]>(); // complete batches waiting for demand, at most maxPending
-  let current: T[] | undefined; // the batch being filled; allocated with its first value
-  let timer: Subscription | undefined;
-  let overdue = false; // current's time ran out while `ready` was full (pausable source only)
-  let upstream: Upstream<T> | undefined;
-  let pausable = false;
-  let outstanding = 0; // requested from a pausable upstream and not yet received
-  let upstreamDone = false; // completed, or errored under 'flush': no value will arrive
-  let pendingError: { err: unknown } | undefined;
-  let finished = false;
-  let received = 0;
-  let emitted = 0;
-  let valuesEmitted = 0;
-  let dropped = 0;
-  let discarded = 0;
-  let valuesLost = 0;
-
-  const stats = (): BatchStats => ({
-    received,
-    emitted,
-    valuesEmitted,
-    dropped,
-    discarded,
-    valuesLost,
-    pending: ready.size,
-    current: current?.length ?? 0,
-  });
-  monitor?.attach(stats);
-
-  // ---- receiving values ----------------------------------------------------------------------
-
-  function onValue(value: T): void {
-    if (finished) return;
-    received++;
-    if (outstanding !== Infinity && outstanding > 0) outstanding--;
-    if (current === undefined) {
-      current = [value];
-      startTimer();
-    } else {
-      current.push(value);
-    }
-    const full = size !== undefined && current.length >= size;
-    if (full) closeBatch();
-    monitor?.notify();
-    // The pump has work only when a batch closed, or a pausable source must be asked for more.
-    if (full || (pausable && outstanding === 0)) sink.schedulePump();
-  }
-
-  function onError(err: unknown): void {
-    if (finished) return;
-    if (!flushOnError) {
-      sink.error(err); // teardown counts what was held as discarded
-      return;
-    }
-    pendingError = { err };
-    sourceEnded();
-  }
-
-  function onComplete(): void {
-    if (finished) return;
-    sourceEnded();
-  }
-
-  /** No value will arrive: the batch being filled is final, so its timer is moot. */
-  function sourceEnded(): void {
-    upstreamDone = true;
-    cancelTimer();
-    sink.schedulePump();
-  }
-
-  // ---- closing and emitting batches ----------------------------------------------------------
-
-  function startTimer(): void {
-    if (maxWait === undefined) return;
-    timer = scheduler.schedule(onTimer, maxWait);
-  }
-
-  function cancelTimer(): void {
-    timer?.unsubscribe();
-    timer = undefined;
-  }
-
-  function onTimer(): void {
-    timer = undefined;
-    if (finished || upstreamDone || current === undefined) return;
-    // A pausable source has been asked for nothing more; keep the batch open rather than hold
-    // more than maxPending complete batches. It closes as soon as one is emitted (pump).
-    if (pausable && ready.size >= maxPending) overdue = true;
-    else closeBatch();
-    monitor?.notify();
-    sink.schedulePump();
-  }
-
-  /** The batch being filled is complete: emit it if downstream has asked, otherwise it waits. */
-  function closeBatch(): void {
-    const batch = current;
-    if (batch === undefined) return;
-    current = undefined;
-    overdue = false;
-    cancelTimer();
-    if (ready.isEmpty && sink.demand > 0) emit(batch);
-    else if (ready.size < maxPending) ready.push(batch);
-    else overflowed(batch);
-  }
-
-  function emit(batch: T[]): void {
-    emitted++;
-    valuesEmitted += batch.length;
-    // The operator holds no reference to `batch` any more (it left `current` or `ready` first).
-    if (freeze) Object.freeze(batch);
-    sink.next(batch);
-  }
-
-  function overflowed(batch: T[]): void {
-    switch (overflow) {
-      case 'drop-newest':
-        dropped++;
-        valuesLost += batch.length;
-        return;
-      case 'drop-oldest': {
-        const oldest = ready.shift();
-        dropped++;
-        valuesLost += oldest.length;
-        ready.push(batch);
-        return;
-      }
-      default:
-        discarded++;
-        valuesLost += batch.length;
-        sink.error(new OverflowError(NAME, maxPending, 'error', 'batches'));
-    }
-  }
-
-  // ---- the drain loop (run by the kernel, re-entrancy safe) ----------------------------------
-
-  function pump(): void {
-    if (finished) return;
-    while (sink.demand > 0 && !ready.isEmpty) emit(ready.shift());
-    if (finished) return; // the consumer cancelled inside next
-    // A batch whose time ran out, or the final partial one, closes once there is room.
-    if (current !== undefined && (overdue || upstreamDone) && ready.size < maxPending) closeBatch();
-    if (finished) return;
-    if (upstreamDone && ready.isEmpty && current === undefined) {
-      if (pendingError !== undefined) sink.error(pendingError.err);
-      else sink.complete();
-      return;
-    }
-    refill();
-    monitor?.notify();
-  }
-
-  /** Asks a pausable source for the batch being filled, while the waiting batches leave room. */
-  function refill(): void {
-    if (!pausable || upstream === undefined || upstreamDone || finished || outstanding === Infinity) return;
-    if (sink.demand === Infinity) {
-      // Nobody downstream can be overrun: batches leave as soon as they close.
-      outstanding = Infinity;
-      upstream.request(Infinity);
-      return;
-    }
-    if (overdue || ready.size >= maxPending) return;
-    // Without a size, ask for one value at a time: the timer, not a count, closes the batch.
-    const want = size === undefined ? 1 - outstanding : size - (current?.length ?? 0) - outstanding;
-    if (want > 0) {
-      outstanding += want;
-      upstream.request(want);
-    }
-  }
-
-  // ---- connecting and ending -------------------------------------------------------------------
-
-  function connect(): void {
-    const up = upstreamOf(source);
-    upstream = up;
-    pausable = up.pausable;
-    up.connect({ next: onValue, error: onError, complete: onComplete });
-    sink.schedulePump();
-  }
-
-  /**
-   * Called once by the kernel on completion, error or cancel: releases the timer and the source,
-   * passing a cancellation on upstream and reporting the values it abandons to its tally.
-   */
-  function teardown(cancellation?: Cancellation): void {
-    finished = true;
-    cancelTimer();
-    let held = 0;
-    if (current !== undefined) {
-      discarded++;
-      held += current.length;
-      current = undefined;
-    }
-    while (!ready.isEmpty) {
-      discarded++;
-      held += ready.shift().length;
-    }
-    valuesLost += held;
-    cancellation?.tally?.record(NAME, held, 0);
-    upstream?.cancel(cancellation);
-    upstream = undefined;
-    monitor?.notify();
-  }
-
-  return { pump, teardown, connect };
+  return {
+    name: NAME,
+    size,
+    maxWait,
+    scheduler,
+    flushOnError: onError === 'flush',
+    freeze,
+    maxPending,
+    overflow,
+    monitor,
+  };
 }

@@ -1,5 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
-import { resolvePoolConfig, workerPool, type Work, type WorkerPoolOptions } from '../lib/pool/engine.js';
+import { resolvePoolConfig } from '../lib/pool/config.js';
+import { workerPool } from '../lib/pool/engine.js';
+import type { Work, WorkerPoolOptions } from '../lib/pool/types.js';
 
 const NAME = 'orderedMerge';
 

@@ -313,9 +313,12 @@ describe('batchFresh', () => {
         emitted: 2,
         valuesEmitted: 4,
         dropped: 0,
+        valuesDropped: 0,
         discarded: 1,
+        valuesDiscarded: 1,
         valuesLost: 1,
         pending: 0,
+        valuesPending: 0,
         current: 0,
       });
     });
@@ -740,20 +743,19 @@ describe('batchFresh', () => {
       ]);
     });
 
-    it('a cancellation is passed upstream, and the values abandoned are reported to its tally', () => {
+    it('a cancellation is passed upstream, and every stage counts the values it abandons', () => {
       const source = new Subject<number>();
+      const buffer = bufferMonitor();
+      const batches = batchMonitor();
       const stages = source.pipe(
-        boundedBuffer({ capacity: 10, overflow: 'error' }),
-        batchFresh({ size: 2, maxPending: 2 }),
+        boundedBuffer({ capacity: 10, overflow: 'error', monitor: buffer }),
+        batchFresh({ size: 2, maxPending: 2, monitor: batches }),
       );
-      const records: [string, number, number][] = [];
       const handle = demandProtocolOf(stages)!.subscribe({ next() {}, error() {}, complete() {} });
       [1, 2, 3, 4, 5, 6, 7].forEach((v) => source.next(v)); // [1, 2] and [3, 4] wait; 5..7 never asked for
-      handle.cancel({ reason: 'deadline', tally: { record: (...entry) => records.push(entry) } });
-      expect(records).toEqual([
-        ['batchFresh', 4, 0],
-        ['boundedBuffer', 3, 0],
-      ]);
+      handle.cancel({ reason: 'deadline' });
+      expect(batches.snapshot()).toMatchObject({ received: 4, discarded: 2, valuesDiscarded: 4, valuesPending: 0 });
+      expect(buffer.snapshot()).toMatchObject({ received: 7, emitted: 4, discarded: 3, depth: 0 });
       expect(source.observed).toBe(false);
     });
   });

@@ -82,7 +82,18 @@ describe('drainOnComplete', () => {
       expectSubscriptions(source.subscriptions).toBe('^!');
     });
     expect(reports).toEqual([
-      { outcome: 'drained', accepted: 0, completed: 0, aborted: 0, neverStarted: 0, stages: [] },
+      {
+        outcome: 'drained',
+        accepted: 0,
+        completed: 0,
+        dropped: 0,
+        failed: 0,
+        undelivered: 0,
+        unaccounted: 0,
+        aborted: 0,
+        neverStarted: 0,
+        stages: [],
+      },
     ]);
   });
 
@@ -155,9 +166,13 @@ describe('drainOnComplete', () => {
         outcome: 'unsubscribed',
         accepted: 2,
         completed: 0,
+        dropped: 0,
+        failed: 0,
         aborted: 2,
         neverStarted: 0,
-        stages: [{ operator: 'mergeWorkers', queued: 0, inFlight: 2 }],
+        undelivered: 0,
+        unaccounted: 0,
+        stages: [{ operator: 'mergeWorkers', dropped: 0, failed: 0, aborted: 2, neverStarted: 0, undelivered: 0 }],
       },
     ]);
   });
@@ -179,9 +194,13 @@ describe('drainOnComplete', () => {
         outcome: 'deadline',
         accepted: 1,
         completed: 0,
+        dropped: 0,
+        failed: 0,
         aborted: 1,
         neverStarted: 0,
-        stages: [{ operator: 'mergeWorkers', queued: 0, inFlight: 1 }],
+        undelivered: 0,
+        unaccounted: 0,
+        stages: [{ operator: 'mergeWorkers', dropped: 0, failed: 0, aborted: 1, neverStarted: 0, undelivered: 0 }],
       };
       expectObservable(out).toBe('---#', undefined, new DrainDeadlineError(report));
     });
@@ -217,7 +236,18 @@ describe('drainOnComplete', () => {
       ).toBe('ab|');
     });
     expect(reports).toEqual([
-      { outcome: 'drained', accepted: 2, completed: 2, aborted: 0, neverStarted: 0, stages: [] },
+      {
+        outcome: 'drained',
+        accepted: 2,
+        completed: 2,
+        dropped: 0,
+        failed: 0,
+        undelivered: 0,
+        unaccounted: 0,
+        aborted: 0,
+        neverStarted: 0,
+        stages: [],
+      },
     ]);
   });
 
@@ -312,7 +342,18 @@ describe('drainOnComplete', () => {
       controller.abort();
     });
     expect(reports).toEqual([
-      { outcome: 'deadline', accepted: 0, completed: 0, aborted: 0, neverStarted: 0, stages: [] },
+      {
+        outcome: 'deadline',
+        accepted: 0,
+        completed: 0,
+        dropped: 0,
+        failed: 0,
+        undelivered: 0,
+        unaccounted: 0,
+        aborted: 0,
+        neverStarted: 0,
+        stages: [],
+      },
     ]);
   });
 
@@ -338,10 +379,13 @@ describe('drainOnComplete', () => {
     const r = reports[0]!;
     expect(r.outcome).toBe('deadline');
     expect(r.completed).toBe(0);
-    expect(r.completed + r.aborted + r.neverStarted).toBe(r.accepted);
+    // Two values ran and finished, their results never left (undelivered, not safe to run again);
+    // the third was taken but never started (safe to run again).
+    expect(r).toMatchObject({ accepted: 3, undelivered: 2, neverStarted: 1, aborted: 0 });
+    expectLaw(r);
   });
 
-  it('property: completed + aborted + neverStarted = accepted, and each count matches what happened', () => {
+  it('property: the report adds up to accepted, and each count matches what happened', () => {
     fc.assert(
       fc.property(
         fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 10 }),
@@ -380,14 +424,16 @@ describe('drainOnComplete', () => {
           });
           expect(reports).toHaveLength(1);
           const r = reports[0]!;
-          expect(r.completed + r.aborted + r.neverStarted).toBe(r.accepted);
+          expectLaw(r);
           const aborted = started.filter((s) => s.aborted);
           expect(r.aborted).toBe(aborted.length);
           for (const s of aborted) expect((s.reason as CancelledError).reason).toBe('deadline');
-          // Values the buffer dropped left the segment: the report counts them as completed.
+          // Values the buffer dropped are counted as dropped, never as completed.
           const dropped = buffer.snapshot().dropped;
           expect(emitted).toBe(started.length - aborted.length);
-          expect(r.completed).toBe(emitted + dropped);
+          expect(r.completed).toBe(emitted);
+          expect(r.dropped).toBe(dropped);
+          expect(r.undelivered).toBe(0);
           expect(r.neverStarted).toBe(r.accepted - started.length - dropped);
         },
       ),
@@ -395,3 +441,10 @@ describe('drainOnComplete', () => {
     );
   });
 });
+
+/** The conservation law of a drain report: every accepted value in exactly one state. */
+function expectLaw(r: DrainReport): void {
+  const { completed, dropped, failed, aborted, neverStarted, undelivered, unaccounted } = r;
+  expect(completed + dropped + failed + aborted + neverStarted + undelivered + unaccounted).toBe(r.accepted);
+  expect(unaccounted).toBe(0);
+}

@@ -27,7 +27,17 @@ describe('example: a web service that drains its queue on SIGTERM with a deadlin
     const statuses = await Promise.all(Array.from({ length: 6 }, () => post(port, 20)));
     expect(statuses).toEqual([202, 202, 202, 202, 202, 202]);
     const report = await service.shutdown();
-    expect(report).toMatchObject({ outcome: 'drained', accepted: 6, completed: 6, aborted: 0, neverStarted: 0 });
+    expect(report).toMatchObject({
+      outcome: 'drained',
+      accepted: 6,
+      completed: 6,
+      dropped: 0,
+      failed: 0,
+      aborted: 0,
+      neverStarted: 0,
+      undelivered: 0,
+      unaccounted: 0,
+    });
   });
 
   it('answers 503 instead of blocking when the queue is full', async () => {

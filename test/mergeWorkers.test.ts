@@ -845,7 +845,15 @@ describe('orderedMerge', () => {
     });
     expect(signals.get('a')!.aborted).toBe(true);
     expect(signals.get('c')!.aborted).toBe(false); // c had finished
-    expect(monitor.snapshot()).toMatchObject({ failed: 1, completed: 1, discarded: 1 });
+    // a was running (aborted), b failed, c finished but its result was held behind a (discarded).
+    expect(monitor.snapshot()).toMatchObject({
+      received: 3,
+      failed: 1,
+      aborted: 1,
+      completed: 0,
+      held: 0,
+      discarded: 1,
+    });
   });
 
   it('under errors: continue, a failed value is skipped in the order', () => {
@@ -854,6 +862,7 @@ describe('orderedMerge', () => {
         orderedMerge((v: string) => (v === 'b' ? cold('-#') : cold('--(x|)', { x: v })), {
           concurrency: 3,
           errors: 'continue',
+          onError: () => {},
         }),
       );
       expectObservable(out).toBe('--a-(c|)');

@@ -1,6 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import { optionRangeError, optionTypeError, type OverflowPolicy } from './errors.js';
-import { Monitor } from './monitor.js';
+import { monitorPort, type MonitorPort } from './monitor.js';
 
 /** The largest length a JavaScript array can have: a larger capacity could never be allocated. */
 export const MAX_COUNT = 2 ** 32 - 1;
@@ -75,19 +75,19 @@ function isSchedulerLike(value: unknown): value is SchedulerLike {
 }
 
 /**
- * Fails fast unless `value` is undefined or a monitor made by the named factory: a monitor of
- * another kind would show counters of the wrong shape.
+ * Fails fast unless `value` is undefined or a monitor made by the named factory (in this build or
+ * any other copy of the library): a monitor of another kind would show counters of the wrong
+ * shape. Returns the monitor's internals, which is all a stage uses.
  */
 export function optionalMonitor<S extends object>(
   operator: string,
   value: unknown,
   factory: 'bufferMonitor' | 'workerMonitor' | 'batchMonitor',
-): Monitor<S> | undefined {
+): MonitorPort<S> | undefined {
   if (value === undefined) return undefined;
-  if (!(value instanceof Monitor) || value.kind !== factory) {
-    throw optionTypeError(operator, 'monitor', `a monitor from ${factory}()`, value);
-  }
-  return value as Monitor<S>;
+  const port = monitorPort<S>(value, factory);
+  if (port === undefined) throw optionTypeError(operator, 'monitor', `a monitor from ${factory}()`, value);
+  return port;
 }
 
 /** Fails fast unless `value` is a function or undefined. */

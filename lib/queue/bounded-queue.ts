@@ -1,12 +1,16 @@
 import type { Observable } from 'rxjs';
 import { OverflowError, type OverflowPolicy } from '../core/errors.js';
-import { Monitor } from '../core/monitor.js';
+import { Monitor, type MonitorPort } from '../core/monitor.js';
+import { currentLedger, type StageEntry } from '../core/ledger.js';
 import { demandSource, type Producer, type ProducerSink } from '../core/producer.js';
-import { demandProtocolOf, type Cancellation, type DemandObservable } from '../core/protocol.js';
+import { demandProtocolOf, type Cancellation, type DemandObservable, type DemandObserver } from '../core/protocol.js';
 import { upstreamOf, type Upstream } from '../core/upstream.js';
 import { RingBuffer } from './ring-buffer.js';
 
-/** Counters of one boundedBuffer subscription. */
+/**
+ * Counters of one boundedBuffer subscription. They obey the conservation law (docs/design.md): at
+ * every change, `received = emitted + dropped + discarded + depth`.
+ */
 export interface BufferStats {
   /** Values that arrived from upstream. */
   readonly received: number;
@@ -38,8 +42,9 @@ export interface DropEvent {
 }
 
 /**
- * A monitor for {@link boundedBuffer} and {@link toAsyncIterable}: `snapshot()` reads depth,
- * high-water mark and drops, and `changes` emits them as they change.
+ * A monitor for {@link boundedBuffer} and {@link toAsyncIterable}: `snapshot()` reads values
+ * received, emitted, dropped and discarded, the depth and its high-water mark, `changes` emits
+ * them as they change, and `settled` names each value as it is emitted, dropped or discarded.
  *
  * @return A fresh monitor; pass it as the `monitor` option.
  */
@@ -56,7 +61,7 @@ export interface QueueConfig<T> {
   capacity: number;
   overflow: OverflowPolicy;
   onDrop: ((value: T, event: DropEvent) => void) | undefined;
-  monitor: Monitor<BufferStats> | undefined;
+  monitor: MonitorPort<BufferStats> | undefined;
   delayError: boolean;
 }
 
@@ -76,113 +81,178 @@ export function boundedQueue<T>(source: Observable<T>, config: QueueConfig<T>): 
 }
 
 function startQueue<T>(source: Observable<T>, config: QueueConfig<T>, sink: ProducerSink<T>): Producer {
-  const { name, capacity, overflow, onDrop, monitor, delayError } = config;
-  const block = overflow === 'block';
-  if (block && demandProtocolOf(source) === undefined) {
-    sink.error(notPausableError(name));
+  if (config.overflow === 'block' && demandProtocolOf(source) === undefined) {
+    sink.error(notPausableError(config.name));
     return { pump() {}, teardown() {} };
   }
+  return new QueueStage(source, config, sink);
+}
 
-  const queue = new RingBuffer<T>(capacity);
-  let upstream: Upstream<T> | undefined;
-  let upstreamDone = false;
-  let pendingError: { err: unknown } | undefined;
-  let outstanding = 0; // requested from a pausable upstream and not yet received
-  let received = 0;
-  let emitted = 0;
-  let dropped = 0;
-  let discarded = 0;
-  let highWater = 0;
+/**
+ * One subscription of a bounded queue. Every value that arrives ends in exactly one of: emitted,
+ * dropped (by a drop policy), discarded (the stream failed or was unsubscribed while it waited, or
+ * it overflowed under `error`), or is still queued.
+ */
+class QueueStage<T> implements Producer, DemandObserver<T> {
+  private readonly queue: RingBuffer<T>;
+  /** In a drained segment, the weight of each queued value (lib/core/ledger.ts), in step. */
+  private readonly weights: RingBuffer<number> | undefined;
+  private readonly ledger: StageEntry | undefined;
+  private started = false;
+  private readonly block: boolean;
+  private upstream: Upstream<T> | undefined = undefined;
+  private upstreamDone = false;
+  private pendingError: { err: unknown } | undefined = undefined;
+  /** Requested from a pausable upstream and not yet received. */
+  private outstanding = 0;
+  private received = 0;
+  private emitted = 0;
+  private dropped = 0;
+  private discarded = 0;
+  private highWater = 0;
 
-  const stats = (): BufferStats => ({ received, emitted, dropped, discarded, depth: queue.size, highWater });
-  monitor?.attach(stats);
-
-  function drop(value: T, reason: DropReason): boolean {
-    if (reason !== 'error') dropped++;
-    if (onDrop === undefined) return true;
-    try {
-      onDrop(value, { operator: name, reason, capacity, stats: stats() });
-      return true;
-    } catch (err) {
-      fail(err, false);
-      return false;
-    }
+  constructor(
+    private readonly source: Observable<T>,
+    private readonly config: QueueConfig<T>,
+    private readonly sink: ProducerSink<T>,
+  ) {
+    this.block = config.overflow === 'block';
+    this.queue = new RingBuffer<T>(config.capacity);
+    this.ledger = currentLedger()?.stage(config.name);
+    this.weights = this.ledger === undefined ? undefined : new RingBuffer<number>(config.capacity);
+    config.monitor?.attach(() => this.stats());
   }
 
-  function emit(value: T): void {
-    emitted++;
-    sink.next(value);
+  private stats(): BufferStats {
+    const { received, emitted, dropped, discarded, highWater } = this;
+    return { received, emitted, dropped, discarded, depth: this.queue.size, highWater };
   }
 
-  function onValue(value: T): void {
+  // ---- values arriving -------------------------------------------------------------------------
+
+  next(value: T): void {
+    const sink = this.sink;
     if (sink.closed) return;
-    received++;
-    if (outstanding !== Infinity && outstanding > 0) outstanding--;
-    if (queue.isEmpty && sink.demand > 0) {
+    this.received++;
+    const weight = this.ledger === undefined ? 0 : this.ledger.ledger.receive();
+    if (this.ledger !== undefined) this.started = this.ledger.ledger.receivedStarted;
+    if (this.outstanding !== Infinity && this.outstanding > 0) this.outstanding--;
+    if (this.queue.isEmpty && sink.demand > 0) {
       // Passed straight on: nothing is queued, so a pump would find nothing to do.
-      emit(value);
-      refill();
-      monitor?.notify();
+      this.emit(value, weight);
+      this.refill();
+      this.config.monitor?.notify();
       return;
     }
-    if (queue.push(value)) {
-      if (queue.size > highWater) highWater = queue.size;
+    if (this.queue.push(value)) {
+      this.weights?.push(weight);
+      if (this.queue.size > this.highWater) this.highWater = this.queue.size;
     } else {
-      overflowed(value);
+      this.overflowed(value, weight);
     }
-    monitor?.notify();
+    this.config.monitor?.notify();
     sink.schedulePump();
   }
 
-  function overflowed(value: T): void {
-    switch (overflow) {
+  error(err: unknown): void {
+    if (!this.sink.closed) this.fail(err, this.config.delayError);
+  }
+
+  complete(): void {
+    if (this.sink.closed) return;
+    this.upstreamDone = true;
+    this.sink.schedulePump();
+  }
+
+  private emit(value: T, weight: number): void {
+    this.emitted++;
+    this.settle(value, 'emitted');
+    this.ledger?.ledger.send(weight, this.started);
+    this.sink.next(value);
+  }
+
+  private settle(value: T, state: 'emitted' | 'dropped' | 'discarded'): void {
+    const monitor = this.config.monitor;
+    if (monitor !== undefined && monitor.tracing) monitor.settle(value, state);
+  }
+
+  // ---- a full queue ----------------------------------------------------------------------------
+
+  private overflowed(value: T, weight: number): void {
+    switch (this.config.overflow) {
       case 'drop-newest':
-        drop(value, 'drop-newest');
+        this.drop(value, weight, 'drop-newest');
         return;
       case 'drop-oldest': {
-        const evicted = queue.shift();
-        queue.push(value);
-        drop(evicted, 'drop-oldest');
+        const evicted = this.queue.shift();
+        const evictedWeight = this.weights?.shift() ?? 0;
+        this.queue.push(value);
+        this.weights?.push(weight);
+        this.drop(evicted, evictedWeight, 'drop-oldest');
         return;
       }
       default:
         // 'error', or 'block' against an upstream that sent more than it was asked for.
-        discarded++;
-        if (onDrop !== undefined && !drop(value, 'error')) return;
-        fail(new OverflowError(name, capacity, overflow), delayError);
+        this.discarded++;
+        this.settle(value, 'discarded');
+        this.ledger?.abandon(weight, this.started);
+        if (this.config.onDrop !== undefined && !this.report(value, 'error')) return;
+        this.fail(
+          new OverflowError(this.config.name, this.config.capacity, this.config.overflow),
+          this.config.delayError,
+        );
     }
   }
 
-  function onError(err: unknown): void {
-    if (sink.closed) return;
-    fail(err, delayError);
+  private drop(value: T, weight: number, reason: 'drop-newest' | 'drop-oldest'): void {
+    this.dropped++;
+    this.settle(value, 'dropped');
+    this.ledger?.record('dropped', weight);
+    this.report(value, reason);
   }
 
-  function onComplete(): void {
-    if (sink.closed) return;
-    upstreamDone = true;
-    sink.schedulePump();
+  /** Tells onDrop; false when it threw (the stream then fails with what it threw). */
+  private report(value: T, reason: DropReason): boolean {
+    const onDrop = this.config.onDrop;
+    if (onDrop === undefined) return true;
+    try {
+      onDrop(value, { operator: this.config.name, reason, capacity: this.config.capacity, stats: this.stats() });
+      return true;
+    } catch (err) {
+      this.fail(err, false);
+      return false;
+    }
   }
 
-  function fail(err: unknown, afterQueued: boolean): void {
-    upstreamDone = true;
-    upstream?.cancel();
+  // ---- ending ----------------------------------------------------------------------------------
+
+  private fail(err: unknown, afterQueued: boolean): void {
+    this.upstreamDone = true;
+    this.upstream?.cancel();
     if (afterQueued) {
-      pendingError ??= { err };
-      sink.schedulePump();
+      this.pendingError ??= { err };
+      this.sink.schedulePump();
       return;
     }
-    discardQueued();
-    sink.error(err);
+    this.discardQueued(true);
+    this.sink.error(err);
   }
 
-  function discardQueued(): void {
-    while (!queue.isEmpty) {
-      discarded++;
-      const value = queue.shift();
-      if (onDrop !== undefined) {
+  /** Counts every queued value as discarded; on an error (`tell`), onDrop hears of each. */
+  private discardQueued(tell: boolean): void {
+    while (!this.queue.isEmpty) {
+      const value = this.queue.shift();
+      this.discarded++;
+      this.settle(value, 'discarded');
+      this.ledger?.abandon(this.weights?.shift() ?? 0, this.started);
+      if (tell && this.config.onDrop !== undefined) {
         try {
-          onDrop(value, { operator: name, reason: 'error', capacity, stats: stats() });
+          this.config.onDrop(value, {
+            operator: this.config.name,
+            reason: 'error',
+            capacity: this.config.capacity,
+            stats: this.stats(),
+          });
         } catch {
           // Already failing: the first error is the one delivered.
         }
@@ -190,52 +260,54 @@ function startQueue<T>(source: Observable<T>, config: QueueConfig<T>, sink: Prod
     }
   }
 
-  function connect(): void {
-    const up = upstreamOf(source);
-    upstream = up;
-    up.connect({ next: onValue, error: onError, complete: onComplete });
-    if (!up.pausable || sink.closed) return;
-    if (!block) {
-      outstanding = Infinity;
+  // ---- demand ----------------------------------------------------------------------------------
+
+  connect(): void {
+    const up = upstreamOf(this.source);
+    this.upstream = up;
+    up.connect(this);
+    if (!up.pausable || this.sink.closed) return;
+    if (!this.block) {
+      this.outstanding = Infinity;
       up.request(Infinity);
     } else {
-      refill();
+      this.refill();
     }
   }
 
-  function refill(): void {
-    if (!block || upstream === undefined || upstreamDone || outstanding === Infinity || sink.closed) return;
-    if (sink.demand === Infinity) {
+  private refill(): void {
+    const upstream = this.upstream;
+    if (!this.block || upstream === undefined || this.upstreamDone || this.outstanding === Infinity) return;
+    if (this.sink.closed) return;
+    if (this.sink.demand === Infinity) {
       // Nobody downstream can be overrun: stop metering the source.
-      outstanding = Infinity;
+      this.outstanding = Infinity;
       upstream.request(Infinity);
       return;
     }
-    const room = capacity - queue.size - outstanding;
+    const room = this.config.capacity - this.queue.size - this.outstanding;
     if (room > 0) {
-      outstanding += room;
+      this.outstanding += room;
       upstream.request(room);
     }
   }
 
-  function pump(): void {
-    while (sink.demand > 0 && !queue.isEmpty) emit(queue.shift());
-    if (queue.isEmpty && upstreamDone && !sink.closed) {
-      if (pendingError !== undefined) sink.error(pendingError.err);
+  pump(): void {
+    const sink = this.sink;
+    while (sink.demand > 0 && !this.queue.isEmpty) this.emit(this.queue.shift(), this.weights?.shift() ?? 0);
+    if (this.queue.isEmpty && this.upstreamDone && !sink.closed) {
+      if (this.pendingError !== undefined) sink.error(this.pendingError.err);
       else sink.complete();
       return;
     }
-    refill();
-    monitor?.notify();
+    this.refill();
+    this.config.monitor?.notify();
   }
 
-  function teardown(cancellation?: Cancellation): void {
-    cancellation?.tally?.record(name, queue.size, 0);
-    upstream?.cancel(cancellation);
-    upstream = undefined;
-    discarded += queue.clear();
-    monitor?.notify();
+  teardown(cancellation?: Cancellation): void {
+    this.upstream?.cancel(cancellation);
+    this.upstream = undefined;
+    this.discardQueued(false);
+    this.config.monitor?.notify();
   }
-
-  return { pump, teardown, connect };
 }

@@ -99,9 +99,12 @@ export const batchFreshCases = defineCases('batchFresh', [
         emitted: 2,
         valuesEmitted: 4,
         dropped: 1,
+        valuesDropped: 2,
         discarded: 0,
+        valuesDiscarded: 0,
         valuesLost: 2,
         pending: 0,
+        valuesPending: 0,
         current: 0,
       });
     },

@@ -33,7 +33,18 @@ export const drainOnCompleteCases = defineCases('drainOnComplete', [
     subscriptions: { source: '^--!', inner: { job: ['^---!', '-^---!', '----^---!', '-----^---!'] } },
     verify: ({ context, expect }) => {
       expect(context.reports).toEqual([
-        { outcome: 'drained', accepted: 4, completed: 4, aborted: 0, neverStarted: 0, stages: [] },
+        {
+          outcome: 'drained',
+          accepted: 4,
+          completed: 4,
+          dropped: 0,
+          failed: 0,
+          aborted: 0,
+          neverStarted: 0,
+          undelivered: 0,
+          unaccounted: 0,
+          stages: [],
+        },
       ]);
     },
   }),
@@ -70,11 +81,15 @@ export const drainOnCompleteCases = defineCases('drainOnComplete', [
           outcome: 'deadline',
           accepted: 3,
           completed: 1,
+          dropped: 0,
+          failed: 0,
           aborted: 1,
           neverStarted: 1,
+          undelivered: 0,
+          unaccounted: 0,
           stages: [
-            { operator: 'mergeWorkers', queued: 0, inFlight: 1 },
-            { operator: 'boundedBuffer', queued: 1, inFlight: 0 },
+            { operator: 'boundedBuffer', dropped: 0, failed: 0, aborted: 0, neverStarted: 1, undelivered: 0 },
+            { operator: 'mergeWorkers', dropped: 0, failed: 0, aborted: 1, neverStarted: 0, undelivered: 0 },
           ],
         },
       ]);

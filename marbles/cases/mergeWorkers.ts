@@ -1,6 +1,6 @@
 import { map, take } from 'rxjs';
 import { CancelledError } from '../../lib/core/errors.js';
-import { workerMonitor } from '../../lib/pool/engine.js';
+import { workerMonitor } from '../../lib/pool/stats.js';
 import { boundedBuffer, bufferMonitor } from '../../operators/boundedBuffer.js';
 import { mergeWorkers } from '../../operators/mergeWorkers.js';
 import { orderedMerge } from '../../operators/orderedMerge.js';

@@ -22,6 +22,7 @@ import {
   type BatchStats,
   type BufferStats,
   type DrainReport,
+  type Monitor,
   type OverflowPolicy,
   type WorkerStats,
 } from '../../index.js';
@@ -305,6 +306,7 @@ function run(world: World, spec: PipelineSpec, label: (what: string) => void): H
     }
   }
 
+  const audits: Audit[] = [];
   const observed: Observed = {
     buffer: undefined,
     pool: undefined,
@@ -338,6 +340,7 @@ function run(world: World, spec: PipelineSpec, label: (what: string) => void): H
   if (spec.buffer !== undefined) {
     const monitor = bufferMonitor();
     monitor.changes.subscribe((s) => (observed.maxDepth = Math.max(observed.maxDepth, s.depth)));
+    audits.push(audit('boundedBuffer', monitor, bufferLaw, v));
     bufferStats = () => monitor.snapshot();
     const overflow = spec.buffer.overflow === 'block' && !pausable ? 'error' : spec.buffer.overflow;
     segment.push(
@@ -345,6 +348,7 @@ function run(world: World, spec: PipelineSpec, label: (what: string) => void): H
     );
     const out = makeHop('boundedBuffer→');
     segment.push(out.op);
+    audits[audits.length - 1]!.input = previous.log;
     stages.push({
       name: 'boundedBuffer',
       input: previous.log,
@@ -386,6 +390,7 @@ function run(world: World, spec: PipelineSpec, label: (what: string) => void): H
     fixture = f;
     lifecycles.push(['worker inners', f.life]);
     const monitor = workerMonitor();
+    audits.push(audit(name, monitor, poolLaw, v));
     monitor.changes.subscribe((s) => {
       observed.maxPoolQueued = Math.max(observed.maxPoolQueued, s.queued);
       observed.maxInFlight = Math.max(observed.maxInFlight, s.inFlight);
@@ -409,6 +414,7 @@ function run(world: World, spec: PipelineSpec, label: (what: string) => void): H
     );
     const out = makeHop(`${name}→`);
     segment.push(out.op);
+    audits[audits.length - 1]!.input = previous.log;
     poolStage = {
       name,
       input: previous.log,
@@ -425,6 +431,7 @@ function run(world: World, spec: PipelineSpec, label: (what: string) => void): H
   let batchStats = (): BatchStats | undefined => undefined;
   if (spec.batch !== undefined) {
     const monitor = batchMonitor();
+    audits.push(audit('batchFresh', monitor, batchLaw, v));
     monitor.changes.subscribe((s) => {
       observed.maxPending = Math.max(observed.maxPending, s.pending);
       observed.maxCurrent = Math.max(observed.maxCurrent, s.current);
@@ -443,6 +450,7 @@ function run(world: World, spec: PipelineSpec, label: (what: string) => void): H
     );
     const out = makeHop('batchFresh→');
     segment.push(out.op);
+    audits[audits.length - 1]!.input = previous.log;
     stages.push({
       name: 'batchFresh',
       input: previous.log,
@@ -515,6 +523,10 @@ function run(world: World, spec: PipelineSpec, label: (what: string) => void): H
   if ((batchStats()?.valuesLost ?? 0) > 0) label('batch values lost');
 
   // ---- the checks -------------------------------------------------------------------------------
+
+  // The conservation law by value identity: every value that entered a stage is named once in a
+  // final state, or still held by it (as many as its counters say it holds).
+  for (const a of audits) checkIdentity(a, v);
 
   // Counts in values are exact only when every worker turns one value into one result.
   const oneForOne = spec.pool === undefined || spec.pool.plans.every((p) => (p.results ?? 1) === 1);
@@ -619,8 +631,8 @@ function run(world: World, spec: PipelineSpec, label: (what: string) => void): H
     if (typeof value !== 'number') v(`a stage received a non-number: ${String(value)}`);
   }
 
-  // Conservation: every accepted value is emitted, dropped or failed with a count, or discarded
-  // or aborted by a teardown; nothing vanishes.
+  // End to end: every accepted value is emitted, dropped, failed, aborted or discarded somewhere;
+  // nothing vanishes between stages.
   const buffer = observed.buffer;
   const pool = observed.pool;
   const batch = observed.batch;
@@ -632,12 +644,17 @@ function run(world: World, spec: PipelineSpec, label: (what: string) => void): H
     poolDropped: pool?.dropped ?? 0,
     poolDiscarded: pool?.discarded ?? 0,
     poolFailed: pool?.failed ?? 0,
-    aborted: abortedSignals.size,
+    poolAborted: pool?.aborted ?? 0,
+    poolHeld: pool?.held ?? 0,
     batchLost: batch?.valuesLost ?? 0,
+    batchHeld: (batch?.current ?? 0) + (batch?.valuesPending ?? 0),
   };
   const accounted = Object.values(parts).reduce((a, b) => a + b, 0);
-  if (oneForOne && accounted !== accepted.nexts) {
+  if (oneForOne && outcome.endedInTime && accounted !== accepted.nexts) {
     v(`conservation: ${accepted.nexts} accepted, ${accounted} accounted for ${JSON.stringify(parts)}`);
+  }
+  if (pool !== undefined && pool.aborted !== abortedSignals.size) {
+    v(`workerMonitor aborted ${pool.aborted}, but ${abortedSignals.size} signals were aborted`);
   }
   if (spec.pool?.errors === 'continue' && pool !== undefined && failedValues.length !== pool.failed) {
     v(`onError called ${failedValues.length} times, monitor failed ${pool.failed}`);
@@ -756,10 +773,30 @@ function checkReport(
   oneForOne: boolean,
 ): void {
   if (report.accepted !== accepted) v(`report.accepted ${report.accepted}, the segment received ${accepted}`);
-  if (report.completed < 0 || report.aborted < 0 || report.neverStarted < 0) v('report with a negative count');
-  // Documented: the counts assume one value in, one value out per stage.
-  if (oneForOne && report.completed + report.aborted + report.neverStarted !== report.accepted) {
-    v(`report: completed + aborted + neverStarted != accepted: ${JSON.stringify(report)}`);
+  const { completed, dropped, failed, aborted, neverStarted, undelivered, unaccounted } = report;
+  const counts = [completed, dropped, failed, aborted, neverStarted, undelivered, unaccounted];
+  if (counts.some((n) => n < 0)) v('report with a negative count');
+  // The conservation law of the drain: by the values that entered the segment, whatever the
+  // stages do to the number of items.
+  if (counts.reduce((a, b) => a + b, 0) !== report.accepted) {
+    v(`report: the states do not add up to accepted: ${JSON.stringify(report)}`);
+  }
+  if (unaccounted !== 0) v(`report: ${unaccounted} value(s) unaccounted for in a segment of library stages`);
+  const { buffer, pool, batch } = observed;
+  // The pool counts work, the drain counts values: a value whose result had left the pool before
+  // its work was aborted (an inner that emits, then is cut off) is aborted for the pool and
+  // completed or undelivered for the drain. So the drain's counts are at most the pool's.
+  if (pool !== undefined && (aborted > pool.aborted || failed > pool.failed)) {
+    v(`report aborted ${aborted} failed ${failed}, but the pool's monitor says ${pool.aborted} and ${pool.failed}`);
+  }
+  if (pool === undefined && aborted + failed !== 0) v(`report aborted ${aborted} failed ${failed} without a pool`);
+  const segmentDropped = (buffer?.dropped ?? 0) + (pool?.dropped ?? 0) + (oneForOne ? (batch?.valuesDropped ?? 0) : 0);
+  if (oneForOne && dropped !== segmentDropped) {
+    v(`report dropped ${dropped}, but the stages' monitors dropped ${segmentDropped}`);
+  }
+  for (const stage of report.stages) {
+    const { operator, ...rest } = stage;
+    if (Object.values(rest).every((n) => n === 0)) v(`report lists stage ${operator} that lost nothing`);
   }
   const err = outcome.error?.err;
   switch (report.outcome) {
@@ -781,23 +818,10 @@ function checkReport(
       if (!outcome.completed) v(`report '${report.outcome}' but the consumer saw ${describeEnd(outcome)}`);
       if (stopFired && outcome.error !== undefined) v(`stop fired, yet the drain ended in an error`);
   }
-  if (report.outcome === 'deadline' || report.outcome === 'unsubscribed') {
-    // Work aborted earlier (a pool that failed on its own) is not the drain's to report.
-    const byDrain = [...abortedSignals].filter((s) => {
-      const reason: unknown = s.reason;
-      return reason instanceof CancelledError && (reason.reason === 'deadline' || reason.reason === 'unsubscribed');
-    });
-    if (report.aborted !== byDrain.length) {
-      v(`report.aborted ${report.aborted}, but ${byDrain.length} workers' signals were aborted by the drain`);
-    }
-    const bufferQueued = report.stages.find((s) => s.operator === 'boundedBuffer')?.queued ?? 0;
-    // What the buffer abandoned it discarded (it may have discarded more before: an overflow).
-    if (observed.buffer !== undefined && bufferQueued > observed.buffer.discarded) {
-      v(`report: boundedBuffer abandoned ${bufferQueued}, its monitor discarded only ${observed.buffer.discarded}`);
-    }
-  } else if (report.aborted !== 0 || report.neverStarted !== 0) {
-    v(`report '${report.outcome}' with aborted ${report.aborted} and neverStarted ${report.neverStarted}`);
+  if (report.outcome === 'drained' && aborted + neverStarted + undelivered !== 0) {
+    v(`report 'drained' with aborted ${aborted}, neverStarted ${neverStarted}, undelivered ${undelivered}`);
   }
+  void abortedSignals;
 }
 
 /** The error's class, and for an OverflowError whose queue overflowed (e.g. "mergeWorkers results"). */
@@ -815,4 +839,67 @@ function describeEnd(outcome: Outcome): string {
   if (outcome.error !== undefined) return `error ${describe(outcome.error.err)}`;
   if (outcome.completed) return 'completion';
   return outcome.cancelled ? 'its own unsubscribe' : 'nothing';
+}
+
+/** What one stage's monitor said of each value, and where the values entering it were seen. */
+interface Audit {
+  readonly name: string;
+  input: Hop | undefined;
+  /** Each value named in a final state, with the state. */
+  readonly settled: Map<unknown, string>;
+  /** How many values the stage still holds, from its last snapshot. */
+  holding: () => number;
+}
+
+/**
+ * Watches a stage's monitor: its counters must add up at every change (the conservation law),
+ * and no value may be named twice in a final state.
+ */
+function audit<S extends object>(
+  name: string,
+  monitor: Monitor<S>,
+  law: (s: S) => { broken: string | undefined; holding: number },
+  v: (message: string) => void,
+): Audit {
+  const settled = new Map<unknown, string>();
+  monitor.changes.subscribe((s) => {
+    const { broken } = law(s);
+    if (broken !== undefined) v(`${name} counters do not add up at a change: ${broken}`);
+  });
+  monitor.settled.subscribe(({ value, state }) => {
+    const before = settled.get(value);
+    if (before !== undefined) v(`${name}: value ${String(value)} settled twice (${before}, then ${state})`);
+    settled.set(value, state);
+  });
+  return { name, input: undefined, settled, holding: () => law(monitor.snapshot()).holding };
+}
+
+/** Every value that entered the stage is settled once, or among those it still holds. */
+function checkIdentity(a: Audit, v: (message: string) => void): void {
+  const entered = a.input?.values ?? [];
+  const pending = new Set(entered);
+  if (pending.size !== entered.length) return; // not distinct (cannot happen with these sources)
+  for (const value of a.settled.keys()) {
+    if (!pending.delete(value)) v(`${a.name}: settled ${String(value)}, which never entered it`);
+  }
+  if (pending.size !== a.holding()) {
+    v(`${a.name}: ${pending.size} value(s) entered and never settled, but its counters hold ${a.holding()}`);
+  }
+}
+
+function bufferLaw(s: BufferStats): { broken: string | undefined; holding: number } {
+  const sum = s.emitted + s.dropped + s.discarded + s.depth;
+  return { broken: sum === s.received ? undefined : JSON.stringify(s), holding: s.depth };
+}
+
+function poolLaw(s: WorkerStats): { broken: string | undefined; holding: number } {
+  const holding = s.queued + s.inFlight + s.held;
+  const sum = holding + s.completed + s.failed + s.aborted + s.dropped + s.discarded;
+  return { broken: sum === s.received ? undefined : JSON.stringify(s), holding };
+}
+
+function batchLaw(s: BatchStats): { broken: string | undefined; holding: number } {
+  const holding = s.current + s.valuesPending;
+  const sum = s.valuesEmitted + holding + s.valuesDropped + s.valuesDiscarded;
+  return { broken: sum === s.received ? undefined : JSON.stringify(s), holding };
 }

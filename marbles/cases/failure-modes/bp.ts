@@ -24,7 +24,7 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import { CancelledError, OverflowError } from '../../../lib/core/errors.js';
-import { workerMonitor } from '../../../lib/pool/engine.js';
+import { workerMonitor } from '../../../lib/pool/stats.js';
 import { boundedBuffer, bufferMonitor } from '../../../operators/boundedBuffer.js';
 import { channel, type Channel } from '../../../operators/channel.js';
 import { drainOnComplete, type DrainReport } from '../../../operators/drainOnComplete.js';
@@ -311,7 +311,18 @@ export const bpCases = defineCases('failure modes BP', [
     subscriptions: { source: '^----!' },
     verify: ({ context, expect }) => {
       expect(context.reports).toEqual([
-        { outcome: 'drained', accepted: 3, completed: 3, aborted: 0, neverStarted: 0, stages: [] },
+        {
+          outcome: 'drained',
+          accepted: 3,
+          completed: 3,
+          dropped: 0,
+          failed: 0,
+          aborted: 0,
+          neverStarted: 0,
+          undelivered: 0,
+          unaccounted: 0,
+          stages: [],
+        },
       ]);
     },
   }),
@@ -852,7 +863,18 @@ export const bpCases = defineCases('failure modes BP', [
     subscriptions: { source: '^-!', inner: { job: '^---!', slow: '-^-------!' } },
     verify: ({ context, expect }) => {
       expect(context.reports).toEqual([
-        { outcome: 'drained', accepted: 2, completed: 2, aborted: 0, neverStarted: 0, stages: [] },
+        {
+          outcome: 'drained',
+          accepted: 2,
+          completed: 2,
+          dropped: 0,
+          failed: 0,
+          aborted: 0,
+          neverStarted: 0,
+          undelivered: 0,
+          unaccounted: 0,
+          stages: [],
+        },
       ]);
     },
   }),
@@ -1040,9 +1062,13 @@ export const bpCases = defineCases('failure modes BP', [
           outcome: 'deadline',
           accepted: 2,
           completed: 0,
+          dropped: 0,
+          failed: 0,
           aborted: 2,
           neverStarted: 0,
-          stages: [{ operator: 'mergeWorkers', queued: 0, inFlight: 2 }],
+          undelivered: 0,
+          unaccounted: 0,
+          stages: [{ operator: 'mergeWorkers', dropped: 0, failed: 0, aborted: 2, neverStarted: 0, undelivered: 0 }],
         },
       ]);
     },

@@ -20,7 +20,7 @@ import {
   timer,
   type Subscription,
 } from 'rxjs';
-import { workerMonitor } from '../../../lib/pool/engine.js';
+import { workerMonitor } from '../../../lib/pool/stats.js';
 import { batchFresh } from '../../../operators/batchFresh.js';
 import { drainOnComplete, type DrainReport } from '../../../operators/drainOnComplete.js';
 import { mergeWorkers } from '../../../operators/mergeWorkers.js';

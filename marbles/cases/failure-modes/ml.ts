@@ -213,7 +213,17 @@ export const mlCases = defineCases('failure modes ML', [
     subscriptions: { source: '^-!', inner: { job: ['^---!', '----^--!'] } },
     verify: ({ context, expect }) => {
       expect(context.reports).toMatchObject([
-        { outcome: 'deadline', accepted: 3, completed: 1, aborted: 1, neverStarted: 1 },
+        {
+          outcome: 'deadline',
+          accepted: 3,
+          completed: 1,
+          dropped: 0,
+          failed: 0,
+          aborted: 1,
+          neverStarted: 1,
+          undelivered: 0,
+          unaccounted: 0,
+        },
       ]);
       const b = context.signals.get('b')!;
       expect(b.reason instanceof CancelledError && b.reason.reason).toBe('deadline');

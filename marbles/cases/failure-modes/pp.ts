@@ -474,7 +474,18 @@ export const ppCases = defineCases('failure modes PP', [
     subscriptions: { source: '^-!', inner: { job: ['^---!', '-^---!', '----^---!'] } },
     verify: ({ context, expect }) => {
       expect(context.reports).toEqual([
-        { outcome: 'drained', accepted: 3, completed: 3, aborted: 0, neverStarted: 0, stages: [] },
+        {
+          outcome: 'drained',
+          accepted: 3,
+          completed: 3,
+          dropped: 0,
+          failed: 0,
+          aborted: 0,
+          neverStarted: 0,
+          undelivered: 0,
+          unaccounted: 0,
+          stages: [],
+        },
       ]);
     },
   }),

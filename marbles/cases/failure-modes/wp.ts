@@ -14,7 +14,7 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import { CancelledError } from '../../../lib/core/errors.js';
-import { workerMonitor } from '../../../lib/pool/engine.js';
+import { workerMonitor } from '../../../lib/pool/stats.js';
 import { channel } from '../../../operators/channel.js';
 import { drainOnComplete } from '../../../operators/drainOnComplete.js';
 import { mergeWorkers } from '../../../operators/mergeWorkers.js';
@@ -313,8 +313,16 @@ export const wpCases = defineCases('failure modes WP', [
     expected: { marbles: '----A' },
     verify: ({ context, expect }) => {
       expect(context.started).toEqual(['0a', '0b', '4c', '4d']);
-      // At the unsubscribe, the waiting results and the queued values were thrown away, counted.
-      expect(context.monitor.snapshot()).toMatchObject({ completed: 4, inFlight: 0, discarded: 5 });
+      // Only A was delivered (completed). At the unsubscribe the values whose results waited (b, c,
+      // d) and the queued ones (e, f) were thrown away, counted as discarded; the six add up.
+      expect(context.monitor.snapshot()).toMatchObject({
+        received: 6,
+        completed: 1,
+        held: 0,
+        inFlight: 0,
+        queued: 0,
+        discarded: 5,
+      });
     },
     diagram: { frameWidth: 30 },
   }),
@@ -628,26 +636,23 @@ export const wpCases = defineCases('failure modes WP', [
     source: { marbles: '(abcdef|)' },
     inner: { job: { marbles: '-(x|)' } },
     operatorLabel: 'mergeWorkers(job, { concurrency: 2 }) → pullEvery(3)',
-    context: () => ({ started: [] as string[], monitor: workerMonitor(), delivered: 0, maxWaiting: 0 }),
+    context: () => {
+      const monitor = workerMonitor();
+      const context = { started: [] as string[], monitor, maxWaiting: 0 };
+      // Values whose work finished and whose result waits for the consumer: the monitor's `held`.
+      monitor.changes.subscribe((s) => (context.maxWaiting = Math.max(context.maxWaiting, s.held)));
+      return context;
+    },
     pipeline: (source$: Observable<string>, { inner, context, scheduler }) =>
       source$.pipe(
         mergeWorkers(
           (v: string) => {
             context.started.push(at(scheduler, v));
-            return inner.job.pipe(
-              map(() => upper(v)),
-              tap({
-                complete: () => {
-                  const waiting = context.monitor.snapshot().completed + 1 - context.delivered;
-                  context.maxWaiting = Math.max(context.maxWaiting, waiting);
-                },
-              }),
-            );
+            return inner.job.pipe(map(() => upper(v)));
           },
           { concurrency: 2, monitor: context.monitor },
         ),
         pullEvery(3, scheduler),
-        tap(() => context.delivered++),
       ),
     expected: { marbles: '-A--B--C--D--E--(F|)' },
     verify: ({ context, expect }) => {

@@ -1,0 +1,141 @@
+import { Observable, from, type ObservableInput } from 'rxjs';
+import { optionTypeError, reportUnhandled } from '../core/errors.js';
+import type { Work } from './types.js';
+import { COMPLETED, FAILED, RUNNING, TaskContext, type Task } from './task.js';
+
+/** What an attempt reports to its pool. */
+export interface AttemptHost<T, R> {
+  onResult(task: Task<T, R>, result: R): void;
+  onTaskComplete(task: Task<T, R>): void;
+  onTaskError(task: Task<T, R>, err: unknown): void;
+}
+
+/**
+ * Runs attempts of a pool's work: calls the worker, follows what it returned, and reports the
+ * outcome only after the inner's own teardown, so a slot is released once the work's resources
+ * are (the order mergeMap keeps too). One per pool.
+ */
+export class Attempts<T, R> {
+  /** How many attempts are on the stack: a worker, or a synchronous inner, running now. */
+  depth = 0;
+  // The inner is subscribed through one shared wrapper so that (1) its subscriber is in hand
+  // before a synchronous inner emits, and unsubscribing it stops the burst, and (2) the outcome
+  // is acted on after the inner's teardown. The wrapper's subscribe function runs at once inside
+  // subscribe(), so the task and its inner are handed over in two fields.
+  private entering: Task<T, R> | undefined = undefined;
+  private enteringInput: Observable<R> | undefined = undefined;
+  private readonly gate: Observable<R>;
+
+  constructor(
+    private readonly name: string,
+    private readonly work: Work<T, R>,
+    private readonly host: AttemptHost<T, R>,
+  ) {
+    this.gate = new Observable<R>((subscriber) => this.enter(subscriber));
+  }
+
+  /** Starts the next attempt of `task`. */
+  run(task: Task<T, R>): void {
+    this.depth++;
+    try {
+      this.start(task);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private start(task: Task<T, R>): void {
+    task.attempt++;
+    task.retryTimer = undefined;
+    task.outcome = RUNNING;
+    let output: ObservableInput<R>;
+    try {
+      output = this.work(task.value, new TaskContext(task, task.attempt));
+    } catch (err) {
+      this.host.onTaskError(task, err);
+      return;
+    }
+    // Most workers are async functions: a native Promise needs no Observable around it, and a
+    // subscription to it could only ignore its result, which the task's `done` flag does too.
+    if (output instanceof Promise) {
+      (output as Promise<R>).then(
+        (result) => this.promiseSettled(task, false, result),
+        (err: unknown) => this.promiseSettled(task, true, err),
+      );
+      return;
+    }
+    let input: Observable<R>;
+    try {
+      input = this.toObservable(output, task.index);
+    } catch (err) {
+      this.host.onTaskError(task, err);
+      return;
+    }
+    this.entering = task;
+    this.enteringInput = input;
+    this.gate.subscribe(task);
+  }
+
+  private enter(subscriber: import('rxjs').Subscriber<R>): void {
+    const task = this.entering!;
+    const input = this.enteringInput!;
+    this.entering = this.enteringInput = undefined;
+    task.subscription = subscriber;
+    try {
+      input.subscribe(subscriber);
+    } catch (err) {
+      // Only under RxJS's deprecated synchronous error handling does subscribe() throw; the
+      // task must still fail and free its slot.
+      subscriber.error(err);
+    }
+    // A synchronous inner has ended, and its teardown has run, by now: no finalizer is needed.
+    if (subscriber.closed) this.innerEnded(task);
+    else subscriber.add(() => this.innerEnded(task));
+  }
+
+  private promiseSettled(task: Task<T, R>, rejected: boolean, outcome: unknown): void {
+    // Nobody is subscribed to the promise to take a throw from here (a downstream callback,
+    // say): report it as RxJS reports one, never as an unhandled rejection.
+    try {
+      if (rejected) {
+        this.host.onTaskError(task, outcome);
+        return;
+      }
+      task.resolved = true;
+      try {
+        this.host.onResult(task, outcome as R);
+      } catch (err) {
+        // The consumer's problem, not the work's: the value is done and its slot must be freed.
+        reportUnhandled(err);
+      }
+      this.host.onTaskComplete(task);
+    } catch (err) {
+      reportUnhandled(err);
+    }
+  }
+
+  private innerEnded(task: Task<T, R>): void {
+    const outcome = task.outcome;
+    if (outcome === RUNNING) return; // unsubscribed: the pool's release has dealt with the task
+    if (outcome === FAILED) {
+      const err = task.failure;
+      task.failure = undefined;
+      this.host.onTaskError(task, err);
+    } else if (outcome === COMPLETED) {
+      this.host.onTaskComplete(task);
+    }
+  }
+
+  private toObservable(input: ObservableInput<R>, index: number): Observable<R> {
+    try {
+      return from(input);
+    } catch {
+      throw optionTypeError(
+        this.name,
+        'work',
+        `a function returning an ObservableInput (Observable, Promise, array, iterable, async iterable) for value #${index}; it returned`,
+        input,
+      );
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import { Monitor, type MonitorPort } from '../core/monitor.js';
+import type { BufferStats } from '../queue/bounded-queue.js';
+
+/**
+ * Counters of one worker-pool subscription. They obey the conservation law (docs/design.md): at
+ * every change, `received = queued + inFlight + held + completed + failed + aborted + dropped +
+ * discarded`.
+ */
+export interface WorkerStats {
+  /** Values that reached the pool (including those its push-source queue took in). */
+  readonly received: number;
+  /** Values accepted and waiting for a free worker (including the push-source queue). */
+  readonly queued: number;
+  /** Values being worked on now (including those waiting to retry). */
+  readonly inFlight: number;
+  /**
+   * Values whose work finished but whose results wait: behind an earlier value in orderedMerge's
+   * reorder window, or for a demand-aware consumer that has not asked.
+   */
+  readonly held: number;
+  /** Values whose work completed and whose results were all delivered downstream. */
+  readonly completed: number;
+  /** Values whose work failed for good (after retries). */
+  readonly failed: number;
+  /**
+   * Values whose running work was cancelled: an unsubscribe (or a `take(n)` downstream), a
+   * sibling's failure under fail-fast, a source error, or a drain deadline.
+   */
+  readonly aborted: number;
+  /** Retries started: a count of attempts, not of values. */
+  readonly retried: number;
+  /** Values dropped by the push-source queue's overflow policy. */
+  readonly dropped: number;
+  /** Values that were waiting (queued, or finished and held) when the stream ended. */
+  readonly discarded: number;
+}
+
+/**
+ * A monitor for mergeWorkers and orderedMerge: `snapshot()` reads values received, queued, in
+ * flight, held, completed, failed, aborted, dropped and discarded (and retries), `changes` emits
+ * them as they change, and `settled` names each value as it reaches its final state.
+ *
+ * @return A fresh monitor; pass it as the `monitor` option.
+ */
+export function workerMonitor(): Monitor<WorkerStats> {
+  return new Monitor<WorkerStats>(
+    {
+      received: 0,
+      queued: 0,
+      inFlight: 0,
+      held: 0,
+      completed: 0,
+      failed: 0,
+      aborted: 0,
+      retried: 0,
+      dropped: 0,
+      discarded: 0,
+    },
+    'workerMonitor',
+  );
+}
+
+/** The final states of a pool's values, as counted and as {@link Monitor.settled} names them. */
+export type PoolFinalState = 'completed' | 'failed' | 'aborted' | 'discarded';
+
+/**
+ * The pool's own counters, and its view of the push-source queue in front of it (whose dropped
+ * and discarded values are the pool's too). One object per subscription; only the pool writes it.
+ */
+export class PoolStats {
+  completed = 0;
+  failed = 0;
+  aborted = 0;
+  discarded = 0;
+  retried = 0;
+  /** Tasks made: values the pool took from its source (or from its queue). */
+  accepted = 0;
+  held = 0;
+  private queue: (() => BufferStats) | undefined;
+
+  constructor(private readonly monitor: MonitorPort<WorkerStats> | undefined) {}
+
+  /** A port for the internal queue: its counters are read, its final states passed on. */
+  queuePort(): MonitorPort<BufferStats> {
+    const monitor = this.monitor;
+    return {
+      version: 1,
+      kind: 'bufferMonitor',
+      attach: (reader) => {
+        this.queue = reader;
+      },
+      notify() {},
+      get tracing() {
+        return monitor?.tracing ?? false;
+      },
+      settle(value, state) {
+        // A value the queue hands on becomes a task: only its drops and discards are final here.
+        if (state !== 'emitted') monitor?.settle(value, state);
+      },
+    };
+  }
+
+  /** Whether the monitor wants each value's final state. */
+  get tracing(): boolean {
+    return this.monitor !== undefined && this.monitor.tracing;
+  }
+
+  /** Counts one value in a final state (and names it, when somebody listens). */
+  settle(value: unknown, state: PoolFinalState): void {
+    this[state]++;
+    if (this.monitor !== undefined && this.monitor.tracing) this.monitor.settle(value, state);
+  }
+
+  snapshot(queued: number, inFlight: number): WorkerStats {
+    const q = this.queue?.();
+    return {
+      received: q === undefined ? this.accepted : q.received,
+      queued: queued + (q?.depth ?? 0),
+      inFlight,
+      held: this.held,
+      completed: this.completed,
+      failed: this.failed,
+      aborted: this.aborted,
+      retried: this.retried,
+      dropped: q?.dropped ?? 0,
+      discarded: this.discarded + (q?.discarded ?? 0),
+    };
+  }
+}

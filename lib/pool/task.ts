@@ -1,0 +1,113 @@
+import type { Subscription } from 'rxjs';
+import type { Deque } from '../queue/deque.js';
+import type { WorkContext } from './types.js';
+
+/** Where a task passes what its inner does; the pool, shared by all its tasks. */
+export interface TaskHost<R> {
+  onResult(task: Task<unknown, R>, result: R): void;
+}
+
+/** How the running attempt's inner ended; acted on once its teardown has run. */
+export const RUNNING = 0;
+export const COMPLETED = 1;
+export const FAILED = 2;
+
+/**
+ * Where a value is in the pool (docs/design.md, "The conservation law"). Every task is in exactly
+ * one of these; the last four are final. Plain numbers, not an enum: compared on the hot path.
+ */
+export const QUEUED = 0;
+export const IN_FLIGHT = 1;
+export const HELD = 2;
+export const DONE_COMPLETED = 3;
+export const DONE_FAILED = 4;
+export const DONE_ABORTED = 5;
+export const DONE_DISCARDED = 6;
+
+/**
+ * One accepted value, from acceptance to the delivery of its last result. A class, not a literal
+ * with closures: the pool makes one per value, and as the observer of its own inner it saves
+ * the three callbacks (and the outcome object) each attempt would otherwise allocate.
+ */
+export class Task<T, R> {
+  state = QUEUED;
+  attempt = 0;
+  /** Made on the first read of `context.signal`: most workers never look, and it is not free. */
+  controller: AbortController | undefined = undefined;
+  /** Ordered mode: results waiting until this task is the head (made on the first one). */
+  results: Deque<R> | undefined = undefined;
+  /** Unordered mode: how many of this task's results wait in the pool's shared buffer. */
+  pending = 0;
+  /** The work is over (finished, failed for good or cancelled): nothing it does counts any more. */
+  done = false;
+  /** The work's promise has resolved: nothing is left running to abort, even mid-delivery. */
+  resolved = false;
+  /** The running attempt's inner subscription (not for a Promise: it has nothing to cancel). */
+  subscription: Subscription | undefined = undefined;
+  retryTimer: Subscription | undefined = undefined;
+  outcome = RUNNING;
+  failure: unknown = undefined;
+  /**
+   * How many of a drained segment's values this task stands for, not yet passed on with a
+   * result (lib/core/ledger.ts); 0 once its first result has left or outside a drain.
+   */
+  weight = 0;
+  /** Neighbours in the pool's list of running tasks: O(1) in and out, no hashing. */
+  before: Task<T, R> | undefined = undefined;
+  after: Task<T, R> | undefined = undefined;
+
+  /**
+   * The task itself, for its observer methods: under RxJS's deprecated
+   * `config.useDeprecatedNextContext` they are called on a copy (`Object.create(task)`), where
+   * `this` would read the task's fields but write to the copy.
+   */
+  private readonly self: Task<T, R> = this;
+
+  constructor(
+    readonly value: T,
+    readonly index: number,
+    private readonly host: TaskHost<R>,
+  ) {}
+
+  next(result: R): void {
+    this.host.onResult(this.self, result);
+  }
+
+  error(err: unknown): void {
+    this.self.outcome = FAILED;
+    this.self.failure = err;
+  }
+
+  complete(): void {
+    this.self.outcome = COMPLETED;
+  }
+
+  /** Whether none of its results waits to be delivered. */
+  get delivered(): boolean {
+    return this.pending === 0 && (this.results === undefined || this.results.isEmpty);
+  }
+}
+
+/**
+ * The context handed to a worker; its signal exists only once somebody asks for it. A separate
+ * object, not the task itself: a worker that logs or serializes its context must not see (or
+ * trip over the links between) the pool's bookkeeping, and `attempt` stays that attempt's.
+ */
+export class TaskContext implements WorkContext {
+  readonly #task: Task<unknown, unknown>;
+
+  constructor(
+    task: Task<unknown, unknown>,
+    readonly attempt: number,
+  ) {
+    this.#task = task;
+  }
+
+  get index(): number {
+    return this.#task.index;
+  }
+
+  get signal(): AbortSignal {
+    return (this.#task.controller ??= new AbortController()).signal;
+  }
+}

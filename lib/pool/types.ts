@@ -1,0 +1,77 @@
+import type { Observable, ObservableInput, SchedulerLike } from 'rxjs';
+import type { Monitor } from '../core/monitor.js';
+import type { DropEvent } from '../queue/bounded-queue.js';
+import type { WorkerStats } from './stats.js';
+
+/** What a worker is told about the value it works on. */
+export interface WorkContext {
+  /** The value's position in the source, from 0. */
+  readonly index: number;
+  /** 1 for the first try, 2 for the first retry, ... */
+  readonly attempt: number;
+  /**
+   * Aborted when the library cancels this value's work; `signal.reason` is a
+   * {@link CancelledError} saying why. Pass it to fetch(), timers, worker threads. Work that has
+   * finished is not aborted: a Promise that has resolved keeps its signal even if the subscriber
+   * leaves while its result is delivered (take(n)); an Observable inner counts as finished only
+   * once it completes, so one whose last value ends the subscription sees its signal aborted.
+   */
+  readonly signal: AbortSignal;
+}
+
+/** A worker: turns one value into an ObservableInput (an Observable, a Promise, an iterable). */
+export type Work<T, R> = (value: T, context: WorkContext) => ObservableInput<R>;
+
+/** Bounded retries with capped exponential backoff and jitter. */
+export interface RetryOptions {
+  /** How many retries after the first attempt (an integer >= 1). */
+  count: number;
+  /** The first backoff in milliseconds (default 100); doubles each retry. */
+  delay?: number;
+  /** The cap on a backoff in milliseconds (default 30,000). */
+  maxDelay?: number;
+  /** The fraction of each backoff drawn at random, 0 to 1 (default 0.5: "equal jitter"). */
+  jitter?: number;
+  /** The random source for jitter, returning [0, 1) (default Math.random); for tests. */
+  random?: () => number;
+  /** Which errors are worth a retry (default: all). */
+  shouldRetry?: (error: unknown, context: WorkContext) => boolean;
+}
+
+/** Options shared by mergeWorkers and orderedMerge. */
+export interface WorkerPoolOptions<T> {
+  /**
+   * How many values are worked on at once: a positive integer, or an Observable of numbers that
+   * changes it while running (floored at 1; no work starts before its first value).
+   */
+  concurrency: number | Observable<number>;
+  /**
+   * `'fail-fast'` (default): the first failure is delivered and every other worker is aborted.
+   * `'continue'`: a failed value is reported to `onError` and counted, and the pool goes on.
+   */
+  errors?: 'fail-fast' | 'continue';
+  /** With `errors: 'continue'`, called for each value whose work failed for good. */
+  onError?: (error: unknown, value: T, context: WorkContext) => void;
+  /** Retries for failed work; none by default. */
+  retry?: RetryOptions;
+  /** Times the retry backoff (default asyncScheduler); a TestScheduler gives virtual time. */
+  scheduler?: SchedulerLike;
+  /**
+   * For a source that cannot be paused only: how many values may wait for a worker (default
+   * 1024). A demand-aware source is asked for free slots only and needs no queue.
+   */
+  capacity?: number;
+  /**
+   * How many extra results may wait, beyond one per value the pool holds (default 1024): results
+   * held for a demand-aware consumer that is not asking, or, in orderedMerge, behind a slower
+   * earlier value. Only workers whose inners emit several values can reach it; one more is an
+   * OverflowError. mergeWorkers with a plain subscriber never holds a result.
+   */
+  resultCapacity?: number;
+  /** For a source that cannot be paused only: what a full queue does (default `'error'`). */
+  overflow?: 'drop-newest' | 'drop-oldest' | 'error';
+  /** For a source that cannot be paused only: called with each dropped value. */
+  onDrop?: (value: T, event: DropEvent) => void;
+  /** Receives live counters; create one with {@link workerMonitor}. */
+  monitor?: Monitor<WorkerStats>;
+}

@@ -1,6 +1,6 @@
 // The public API: everything a user imports comes from here (one entry for ESM, CJS and types).
 export { ClosedError, OverflowError, ProtocolError, type OverflowPolicy } from './lib/core/errors.js';
-export { Monitor } from './lib/core/monitor.js';
+export { Monitor, type Settled } from './lib/core/monitor.js';
 export {
   DEMAND,
   PROTOCOL_VERSION,

@@ -1,6 +1,7 @@
 import { isObservable, type Observable } from 'rxjs';
 import { optionTypeError } from '../lib/core/errors.js';
-import { demandProtocolOf, type DemandHandle } from '../lib/core/protocol.js';
+import { demandProtocolOf } from '../lib/core/protocol.js';
+import { PullIterator } from '../lib/queue/pull-iterator.js';
 import { optionalMonitor, optionalPositiveInteger, optionsObject } from '../lib/core/validate.js';
 import type { BufferStats, DropEvent } from '../lib/queue/bounded-queue.js';
 import { pausableOf } from '../lib/queue/absorb.js';
@@ -75,97 +76,5 @@ export function toAsyncIterable<T>(
     monitor,
     delayError: true,
   });
-  const handshake = demandProtocolOf(pullable);
-  if (handshake === undefined) throw new Error(`${NAME}: internal error, no handshake`);
-  const protocol = handshake;
-
-  type Pending = { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void };
-  const waiting: Pending[] = [];
-  let handle: DemandHandle | undefined;
-  let subscribed = false;
-  let done = false;
-  let failure: { err: unknown } | undefined;
-
-  function settleDone(): void {
-    for (const p of waiting.splice(0)) p.resolve({ value: undefined, done: true });
-  }
-
-  function fail(err: unknown): void {
-    if (done) return;
-    done = true;
-    const h = handle;
-    handle = undefined;
-    h?.cancel();
-    const first = waiting.shift();
-    if (first === undefined) failure = { err };
-    else first.reject(err);
-    settleDone();
-  }
-
-  function subscribe(): void {
-    subscribed = true;
-    const h = protocol.subscribe({
-      start(h) {
-        handle = h;
-      },
-      next(value) {
-        waiting.shift()?.resolve({ value, done: false });
-      },
-      error: fail,
-      complete() {
-        done = true;
-        handle = undefined;
-        settleDone();
-      },
-    });
-    if (!done) handle ??= h;
-  }
-
-  function stop(): void {
-    done = true;
-    // A failure nobody has read yet is moot once the loop has left.
-    failure = undefined;
-    const h = handle;
-    handle = undefined;
-    h?.cancel();
-    settleDone();
-  }
-
-  const iterator: AsyncIterableIterator<T> = {
-    next() {
-      if (failure !== undefined) {
-        const { err } = failure;
-        failure = undefined;
-        return Promise.reject(err);
-      }
-      if (done) return Promise.resolve({ value: undefined, done: true });
-      return new Promise<IteratorResult<T>>((resolve, reject) => {
-        waiting.push({ resolve, reject });
-        if (!subscribed) {
-          try {
-            subscribe();
-          } catch (err) {
-            // A source that throws while subscribing fails this loop; the half-made subscription
-            // must not linger for a later next() to wait on forever.
-            fail(err);
-            return;
-          }
-        }
-        // The subscription may have ended synchronously inside subscribe().
-        if (!done) handle?.request(1);
-      });
-    },
-    return() {
-      stop();
-      return Promise.resolve({ value: undefined, done: true });
-    },
-    throw(err?: unknown) {
-      stop();
-      return Promise.reject(err);
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
-  return iterator;
+  return new PullIterator<T>(demandProtocolOf(pullable)!);
 }

@@ -146,7 +146,7 @@ function nearest(key: string, known: readonly string[]): string | undefined {
     }
   }
   const prefix = best !== undefined && (best.startsWith(key) || key.startsWith(best));
-  return prefix || bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+  return prefix || bestDistance <= Math.max(2, Math.floor(key.length / 2)) ? best : undefined;
 }
 
 /** Levenshtein distance, two rows at a time. */

@@ -39,7 +39,7 @@ export interface BatchFreshOptions {
    */
   freeze?: boolean;
   /**
-   * How many complete batches may wait for a demand-aware consumer (an integer >= 1, default 1).
+   * How many complete batches may wait for a pulling consumer (an integer >= 1, default 1).
    * A pausable source is asked for no more values while that many wait; for a push source it is
    * the bound at which `overflow` applies.
    */
@@ -115,7 +115,7 @@ export interface BatchFreshOptions {
  * @see {@link boundedBuffer}, {@link mergeWorkers}, {@link batchMonitor}
  * @param options `size` and/or `maxWait`, the timer's scheduler, error and overflow policies,
  * `maxPending`, `freeze` and a monitor.
- * @return A function that returns a demand-aware Observable of batches (non-empty arrays).
+ * @return A function that returns a pausable Observable of batches (non-empty arrays).
  */
 export function batchFresh<T>(options: BatchFreshOptions): OperatorFunction<T, T[]> {
   const config = resolveConfig(options);

@@ -72,7 +72,7 @@ export interface BoundedBufferOptions<T> {
  *
  * @see {@link mergeWorkers}, {@link toAsyncIterable}, {@link channel}
  * @param options Capacity, policy, drop callback, monitor and error ordering.
- * @return A function that returns a demand-aware Observable of the source's values.
+ * @return A function that returns a pausable Observable of the source's values.
  */
 export function boundedBuffer<T>(options: BoundedBufferOptions<T>): MonoTypeOperatorFunction<T> {
   const opts = optionsObject<BoundedBufferOptions<T>>(NAME, options, true, [

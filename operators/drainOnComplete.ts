@@ -67,9 +67,13 @@ export interface DrainOptions {
  * then finishes what it holds (queued values, running workers, a partial batch) and emits it,
  * and the output completes. If `deadline` milliseconds pass first, the segment is cancelled with
  * reason `'deadline'`: running workers' signals abort with a CancelledError saying so, and each
- * stage reports what it held. The report (to `onReport`, and on a DrainDeadlineError with
- * `deadlineError: true`) counts accepted, completed, aborted and never-started values, and
- * `completed + aborted + neverStarted = accepted`. Unsubscribing from the output aborts at once
+ * stage counts what it abandoned. The report (to `onReport`, and on a DrainDeadlineError with
+ * `deadlineError: true`) says where every accepted value went, by the values that entered the
+ * segment (a batch of ten is ten values): `accepted = completed + dropped + failed + aborted +
+ * neverStarted + undelivered (+ unaccounted)`, with the same per stage. `neverStarted` values
+ * never began their work (safe to queue again after a restart); `undelivered` ones ran, but their
+ * results never left the segment (running them again would repeat the work). Unsubscribing from
+ * the output aborts at once
  * (reason `'unsubscribed'`). A stop before anything was accepted completes at once.
  *
  * ## Why one operator around the segment
@@ -79,8 +83,9 @@ export interface DrainOptions {
  *
  * ## Warnings
  * Stages are counted, and reached by the deadline's reason, through the demand handshake: keep
- * the segment made of library stages (native operators inside workers). The counts assume one
- * value in, one value out per stage (a buffer, a pool whose workers emit one result).
+ * the segment made of library stages (native operators inside workers): a native operator that
+ * swallows values (`filter`) makes them `unaccounted`, and a stage subscribed later (inside a
+ * `retry` in the segment) is not counted.
  *
  * Failure modes guarded against: lost work on shutdown (PP-06, ML-02: abort used where drain
  * was meant), sleep-based draining (BP-16), a context that inherits cancellation but not the

@@ -19,7 +19,7 @@ export type MergeWorkersOptions<T> = WorkerPoolOptions<T>;
  * the moment the work starts until its inner completes, fails for good or is cancelled; only
  * then is the next value taken.
  *
- * From a demand-aware source (fromPull, channel, boundedBuffer, another library stage) the pool
+ * From a pausable source (fromPull, channel, boundedBuffer, another library stage) the pool
  * requests exactly its free slots, so memory is bounded by `concurrency` however fast the source
  * is. From a source that cannot be paused, it keeps up to `capacity` values (default 1024) in a
  * bounded queue and applies `overflow` when it is full (default `'error'`: an OverflowError
@@ -59,7 +59,7 @@ export type MergeWorkersOptions<T> = WorkerPoolOptions<T>;
  * @see {@link orderedMerge}, {@link boundedBuffer}, {@link workerMonitor}
  * @param work The worker; gets the value and a context with `index`, `attempt` and `signal`.
  * @param options Concurrency, error policy, retry, scheduler, push-source queue, monitor.
- * @return A function that returns a demand-aware Observable of the workers' results.
+ * @return A function that returns a pausable Observable of the workers' results.
  */
 export function mergeWorkers<T, R>(work: Work<T, R>, options: MergeWorkersOptions<T>): OperatorFunction<T, R> {
   const config = resolvePoolConfig<T, R>(NAME, work, options, false);

@@ -53,7 +53,7 @@ export interface OrderedMergeOptions<T> extends WorkerPoolOptions<T> {
  * @see {@link mergeWorkers}
  * @param work The worker; gets the value and a context with `index`, `attempt` and `signal`.
  * @param options Those of mergeWorkers, plus `window`.
- * @return A function that returns a demand-aware Observable of the results, in input order.
+ * @return A function that returns a pausable Observable of the results, in input order.
  */
 export function orderedMerge<T, R>(work: Work<T, R>, options: OrderedMergeOptions<T>): OperatorFunction<T, R> {
   const config = resolvePoolConfig<T, R>(NAME, work, options, true);

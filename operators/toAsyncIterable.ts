@@ -14,7 +14,7 @@ const POLICIES: readonly unknown[] = ['drop-newest', 'drop-oldest', 'error'];
 export interface ToAsyncIterableOptions<T> {
   /**
    * For a push source only: how many values may wait for the loop (default 256). A
-   * demand-aware source is pulled one value per iteration and needs no buffer.
+   * pausable source is pulled one value per iteration and needs no buffer.
    */
   capacity?: number;
   /** For a push source only: what a full buffer does (default `'error'`; `'block'` is refused). */
@@ -28,7 +28,7 @@ export interface ToAsyncIterableOptions<T> {
 /**
  * `for await` over an Observable, without an unbounded buffer.
  *
- * From a demand-aware source (fromPull, channel, boundedBuffer, mergeWorkers, ...) it requests
+ * From a pausable source (fromPull, channel, boundedBuffer, mergeWorkers, ...) it requests
  * one value per iteration: lossless, and nothing is produced ahead of the loop. From a push
  * source it keeps at most `capacity` values and applies the overflow policy, counting drops.
  * The subscription starts at the first iteration; `break` (or `return`) unsubscribes; an
@@ -68,7 +68,7 @@ export function toAsyncIterable<T>(
     throw optionTypeError(NAME, 'onDrop', 'a function', opts.onDrop);
   }
   const monitor = optionalMonitor<BufferStats>(NAME, opts.monitor, 'bufferMonitor');
-  const pullable = pausableOf(source, {
+  const pausable = pausableOf(source, {
     name: NAME,
     capacity,
     overflow,
@@ -76,5 +76,5 @@ export function toAsyncIterable<T>(
     monitor,
     delayError: true,
   });
-  return new PullIterator<T>(demandProtocolOf(pullable)!);
+  return new PullIterator<T>(demandProtocolOf(pausable)!);
 }

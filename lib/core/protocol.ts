@@ -4,7 +4,7 @@ import { ProtocolError, type CancelReason } from './errors.js';
 /**
  * The demand handshake between adjacent library stages (docs/design.md, "The demand handshake").
  *
- * A demand-aware Observable is an ordinary `Observable<T>` that also carries, under a registered
+ * A pausable Observable is an ordinary `Observable<T>` that also carries, under a registered
  * symbol, a {@link DemandProtocol}. A library consumer that finds it subscribes through it and
  * gets a {@link DemandHandle} with an additive `request(n)`. Everyone else subscribes as usual and
  * gets unbounded demand.
@@ -18,7 +18,7 @@ export const DEMAND: unique symbol = Symbol.for('rxjs-backpressure.demand') as n
 /** The protocol version this copy of the library speaks. */
 export const PROTOCOL_VERSION = 1;
 
-/** What a producer signals to a demand-aware consumer. */
+/** What a producer signals to a pulling consumer. */
 export interface DemandObserver<T> {
   /**
    * Receives the handle before any other signal (Reactive Streams' onSubscribe), so a consumer
@@ -65,7 +65,7 @@ export interface AbandonTally {
   record(operator: string, queued: number, inFlight: number): void;
 }
 
-/** The object a demand-aware Observable carries under {@link DEMAND}. */
+/** The object a pausable Observable carries under {@link DEMAND}. */
 export interface DemandProtocol<T> {
   /** {@link PROTOCOL_VERSION} of the copy that made it; stages of another version refuse it. */
   readonly version: number;
@@ -102,7 +102,7 @@ export function demandProtocolOf<T>(source: Observable<T>): DemandProtocol<T> | 
  * pauses it instead of buffering it.
  *
  * @param source Any Observable.
- * @return Whether it is demand-aware (and typed as such).
+ * @return Whether it is pausable (and typed as such).
  */
 export function isDemandAware<T>(source: Observable<T>): source is DemandObservable<T> {
   if (typeof source !== 'object' || source === null) return false;

@@ -100,7 +100,7 @@ class Drain<T, R> implements Producer {
   // ---- the intake: counts values, and can be closed ---------------------------------------------
 
   /**
-   * Demand-aware only when the source is, so a push source stays push for the segment's first
+   * Pausable only when the source is, so a push source stays push for the segment's first
    * stage (which applies its own policy).
    */
   private makeIntake(): Observable<T> {
@@ -198,8 +198,8 @@ class Drain<T, R> implements Producer {
       );
     }
     // A segment that ends in a native operator cannot be paused; its results are then held in a
-    // bounded queue that errors rather than grows when a demand-aware consumer falls behind.
-    const pullable = withLedger(this.ledger, () =>
+    // bounded queue that errors rather than grows when a pulling consumer falls behind.
+    const pausable = withLedger(this.ledger, () =>
       pausableOf(output, {
         name: this.config.name,
         capacity: 1024,
@@ -209,7 +209,7 @@ class Drain<T, R> implements Producer {
         delayError: true,
       }),
     );
-    const up = upstreamOf(pullable);
+    const up = upstreamOf(pausable);
     this.outlet = up;
     const credit = (this.outletCredit = new Credit(up));
     const demand = this.sink.demand;

@@ -13,7 +13,7 @@ export interface AttemptHost<T, R> {
 /**
  * Runs attempts of a pool's work: calls the worker, follows what it returned, and reports the
  * outcome only after the inner's own teardown, so a slot is released once the work's resources
- * are (the order mergeMap keeps too). One per pool.
+ * are (mergeMap does so for a completion; an inner's error it delivers first). One per pool.
  */
 export class Attempts<T, R> {
   /** How many attempts are on the stack: a worker, or a synchronous inner, running now. */

@@ -95,7 +95,7 @@ class Pool<T, R>
       this.inputStarted = ledger.ledger.receivedStarted;
     }
     if (this.outstanding <= 0) {
-      // Only a misbehaving demand-aware source sends unrequested values (push sources reach the
+      // Only a misbehaving pausable source sends unrequested values (push sources reach the
       // pool through its bounded queue); refusing them keeps the pool's memory bounded.
       this.discard(task, this.inputStarted);
       this.fail(new ProtocolError(`${this.config.name}: the source sent a value that was not requested (rule 1.1)`));
@@ -337,7 +337,7 @@ class Pool<T, R>
     }
     // A source that cannot be paused is absorbed by a bounded queue with the configured policy;
     // from there on the pool always pulls.
-    const pullable = pausableOf(this.source, {
+    const pausable = pausableOf(this.source, {
       name: config.name,
       capacity: config.capacity,
       overflow: config.overflow,
@@ -345,7 +345,7 @@ class Pool<T, R>
       monitor: this.stats.queuePort(),
       delayError: false,
     });
-    const up = upstreamOf(pullable);
+    const up = upstreamOf(pausable);
     this.upstream = up;
     // Ask before connecting, so a synchronous source behind the push queue feeds the workers
     // directly instead of filling (and overflowing) the queue before the first request.

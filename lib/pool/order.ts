@@ -37,7 +37,7 @@ export interface ResultOrder<T, R> {
   finished(task: Task<T, R>): boolean;
   /** How many values may be requested, given the free slots (`credit`) and the outstanding requests. */
   credit(credit: number, outstanding: number): number;
-  /** A demand-aware consumer has stopped asking and enough waits: start no more work. */
+  /** A pulling consumer has stopped asking and enough waits: start no more work. */
   backedUp(): boolean;
   /** Nothing waits to be delivered. */
   readonly idle: boolean;

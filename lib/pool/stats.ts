@@ -15,7 +15,7 @@ export interface WorkerStats {
   readonly inFlight: number;
   /**
    * Values whose work finished but whose results wait: behind an earlier value in orderedMerge's
-   * reorder window, or for a demand-aware consumer that has not asked.
+   * reorder window, or for a pulling consumer that has not asked.
    */
   readonly held: number;
   /** Values whose work completed and whose results were all delivered downstream. */

@@ -58,12 +58,12 @@ export interface WorkerPoolOptions<T> {
   scheduler?: SchedulerLike;
   /**
    * For a source that cannot be paused only: how many values may wait for a worker (default
-   * 1024). A demand-aware source is asked for free slots only and needs no queue.
+   * 1024). A pausable source is asked for free slots only and needs no queue.
    */
   capacity?: number;
   /**
    * How many extra results may wait, beyond one per value the pool holds (default 1024): results
-   * held for a demand-aware consumer that is not asking, or, in orderedMerge, behind a slower
+   * held for a pulling consumer that is not asking, or, in orderedMerge, behind a slower
    * earlier value. Only workers whose inners emit several values can reach it; one more is an
    * OverflowError. mergeWorkers with a plain subscriber never holds a result.
    */

@@ -968,7 +968,79 @@ export const BAD_INPUTS: readonly BadInput[] = [
 
   // ---- misbehaving sources and consumers, for every stage ----
   ...stageRows(),
+
+  // ---- unknown option keys, and options that would hide a failure ----
+  ...unknownKeyRows(),
 ];
+
+/** A misspelt or unknown option key is a TypeError naming the operator, the key and the nearest known key. */
+function unknownKeyRows(): BadInput[] {
+  const work = async (x: number): Promise<number> => x;
+  const cases: [string, string, string | undefined, () => unknown][] = [
+    ['boundedBuffer', 'ondrop', 'onDrop', () => boundedBuffer({ capacity: 1, overflow: 'error', ondrop: 1 } as never)],
+    ['channel', 'maxPendingSend', 'maxPendingSends', () => channel({ capacity: 1, maxPendingSend: 2 } as never)],
+    ['toAsyncIterable', 'capcity', 'capacity', () => toAsyncIterable(of(1), { capcity: 2 } as never)],
+    ['mergeWorkers', 'retries', 'retry', () => mergeWorkers(work, { concurrency: 2, retries: 3 } as never)],
+    ['mergeWorkers', 'window', undefined, () => mergeWorkers(work, { concurrency: 2, window: 4 } as never)],
+    ['orderedMerge', 'windw', 'window', () => orderedMerge(work, { concurrency: 2, windw: 4 } as never)],
+    ['batchFresh', 'maxwait', 'maxWait', () => batchFresh({ size: 2, maxwait: 5 } as never)],
+    ['drainOnComplete', 'deadLine', 'deadline', () => drainOnComplete((s) => s, { deadLine: 5 } as never)],
+  ];
+  const rows = cases.map(([fn, key, near, call]): BadInput => ({
+    fn,
+    input: `an unknown option key '${key}'`,
+    run: () =>
+      throwsNamed(
+        call,
+        TypeError,
+        new RegExp(`^${fn}: unknown option '${key}'${near === undefined ? ' \\(' : `; did you mean '${near}'\\?`}`),
+      ),
+  }));
+  rows.push(
+    {
+      fn: 'mergeWorkers',
+      input: "an unknown key in 'retry' ('dealy')",
+      run: () =>
+        throwsNamed(
+          () => mergeWorkers(work, { concurrency: 1, retry: { count: 1, dealy: 5 } } as never),
+          TypeError,
+          /^mergeWorkers: unknown option 'dealy' in 'retry'; did you mean 'delay'\?/,
+        ),
+    },
+    {
+      fn: 'channel.send',
+      input: "an unknown key in the send options ('sigal')",
+      run: async () => {
+        const ch = channel<number>({ capacity: 1 });
+        await assert.rejects(
+          ch.send(1, { sigal: undefined } as never),
+          /^TypeError: channel.send: unknown option 'sigal'/,
+        );
+      },
+    },
+    {
+      fn: 'mergeWorkers',
+      input: "errors: 'continue' without onError (failures would be visible only in a monitor)",
+      run: () =>
+        throwsNamed(
+          () => mergeWorkers(work, { concurrency: 1, errors: 'continue' }),
+          TypeError,
+          /^mergeWorkers: errors: 'continue' needs 'onError'/,
+        ),
+    },
+    {
+      fn: 'orderedMerge',
+      input: "errors: 'continue' without onError",
+      run: () =>
+        throwsNamed(
+          () => orderedMerge(work, { concurrency: 1, errors: 'continue' }),
+          TypeError,
+          /^orderedMerge: errors: 'continue' needs 'onError'/,
+        ),
+    },
+  );
+  return rows;
+}
 
 /** Sources that break the rules, and a consumer that re-enters the source, against every stage. */
 function stageRows(): BadInput[] {

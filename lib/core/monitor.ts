@@ -55,9 +55,6 @@ export class Monitor<S extends object> {
    */
   readonly settled: Observable<Settled>;
 
-  /** @internal */
-  declare readonly [PORT]: MonitorPort<S>;
-
   /**
    * @param initial The counters before the stage is subscribed.
    * @param kind Which factory made it (`bufferMonitor`, `workerMonitor`, `batchMonitor`): a

@@ -1,5 +1,6 @@
 import type { Observable, Subscription } from 'rxjs';
 import { CancelledError, OverflowError, ProtocolError, type CancelReason } from '../core/errors.js';
+import { Credit } from '../core/credit.js';
 import { currentLedger, type StageEntry } from '../core/ledger.js';
 import { demandSource, type Producer, type ProducerSink } from '../core/producer.js';
 import type { Cancellation, DemandObservable, DemandObserver } from '../core/protocol.js';
@@ -50,8 +51,8 @@ class Pool<T, R>
   private runningCount = 0;
   private upstream: Upstream<T> | undefined = undefined;
   private concurrencySub: Subscription | undefined = undefined;
-  /** Requested from the source and not yet received. */
-  private outstanding = 0;
+  /** What the source was asked for and has not sent yet. */
+  private credit: Credit | undefined = undefined;
   /** Inside requestMore's call to the source. */
   private requesting = false;
   private nextIndex = 0;
@@ -94,14 +95,15 @@ class Pool<T, R>
       task.weight = ledger.ledger.receive();
       this.inputStarted = ledger.ledger.receivedStarted;
     }
-    if (this.outstanding <= 0) {
+    const credit = this.credit;
+    if (credit === undefined || credit.outstanding <= 0) {
       // Only a misbehaving pausable source sends unrequested values (push sources reach the
       // pool through its bounded queue); refusing them keeps the pool's memory bounded.
       this.discard(task, this.inputStarted);
       this.fail(new ProtocolError(`${this.config.name}: the source sent a value that was not requested (rule 1.1)`));
       return;
     }
-    if (this.outstanding !== Infinity) this.outstanding--;
+    credit.received();
     this.order.accept(task);
     // Asked for by this pump (a synchronous source answers inside request) with a slot free and
     // nobody ahead, a value starts at once: the queue would only hand it straight back. Anywhere
@@ -302,14 +304,15 @@ class Pool<T, R>
 
   /** Asks the source for what free slots (and the result order) allow; true when it asked. */
   private requestMore(): boolean {
-    if (this.finished || this.upstreamDone || this.upstream === undefined) return false;
-    const free = this.concurrency - this.runningCount - this.waiting.size - this.outstanding;
-    const credit = this.order.credit(free, this.outstanding);
-    if (credit <= 0 || this.order.backedUp()) return false;
-    this.outstanding += credit;
+    const credit = this.credit;
+    if (this.finished || this.upstreamDone || this.upstream === undefined || credit === undefined) return false;
+    const outstanding = credit.outstanding;
+    const free = this.concurrency - this.runningCount - this.waiting.size - outstanding;
+    const n = this.order.credit(free, outstanding);
+    if (n <= 0 || this.order.backedUp()) return false;
     this.requesting = true;
     try {
-      this.upstream.request(credit);
+      credit.request(n);
     } finally {
       this.requesting = false;
     }
@@ -350,7 +353,8 @@ class Pool<T, R>
     // Ask before connecting, so a synchronous source behind the push queue feeds the workers
     // directly instead of filling (and overflowing) the queue before the first request.
     const initial = this.order.credit(this.concurrency, 0);
-    this.outstanding = initial;
+    this.credit = new Credit(up);
+    this.credit.expect(initial);
     up.connect(this, initial);
     this.sink.schedulePump();
   }

@@ -1,5 +1,6 @@
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import { OverflowError } from '../core/errors.js';
+import { Credit } from '../core/credit.js';
 import { currentLedger, type StageEntry } from '../core/ledger.js';
 import { Monitor, type MonitorPort } from '../core/monitor.js';
 import { demandSource, type Producer, type ProducerSink } from '../core/producer.js';
@@ -104,8 +105,8 @@ class Batcher<T> implements Producer, DemandObserver<T> {
   private overdue = false;
   private upstream: Upstream<T> | undefined = undefined;
   private pausable = false;
-  /** Requested from a pausable upstream and not yet received. */
-  private outstanding = 0;
+  /** What a pausable upstream was asked for and has not sent yet. */
+  private credit: Credit | undefined = undefined;
   /** Completed, or errored under 'flush': no value will arrive. */
   private upstreamDone = false;
   private pendingError: { err: unknown } | undefined = undefined;
@@ -151,7 +152,7 @@ class Batcher<T> implements Producer, DemandObserver<T> {
   next(value: T): void {
     if (this.finished) return;
     this.received++;
-    if (this.outstanding !== Infinity && this.outstanding > 0) this.outstanding--;
+    this.credit?.received();
     const weight = this.ledger === undefined ? 0 : this.ledger.ledger.receive();
     if (this.ledger !== undefined) this.started = this.ledger.ledger.receivedStarted;
     let batch = this.current;
@@ -167,7 +168,7 @@ class Batcher<T> implements Producer, DemandObserver<T> {
     if (full) this.closeBatch();
     this.config.monitor?.notify();
     // The pump has work only when a batch closed, or a pausable source must be asked for more.
-    if (full || (this.pausable && this.outstanding === 0)) this.sink.schedulePump();
+    if (full || (this.pausable && this.credit?.outstanding === 0)) this.sink.schedulePump();
   }
 
   error(err: unknown): void {
@@ -306,24 +307,17 @@ class Batcher<T> implements Producer, DemandObserver<T> {
 
   /** Asks a pausable source for the batch being filled, while the waiting batches leave room. */
   private refill(): void {
-    const upstream = this.upstream;
-    if (!this.pausable || upstream === undefined || this.upstreamDone || this.finished) return;
-    if (this.outstanding === Infinity) return;
+    const credit = this.credit;
+    if (!this.pausable || credit === undefined || this.upstreamDone || this.finished || credit.unmetered) return;
     if (this.sink.demand === Infinity) {
       // Nobody downstream can be overrun: batches leave as soon as they close.
-      this.outstanding = Infinity;
-      upstream.request(Infinity);
+      credit.request(Infinity);
       return;
     }
     if (this.overdue || this.ready.size >= this.config.maxPending) return;
     // Without a size, ask for one value at a time: the timer, not a count, closes the batch.
     const size = this.config.size;
-    const filled = this.current?.values.length ?? 0;
-    const want = size === undefined ? 1 - this.outstanding : size - filled - this.outstanding;
-    if (want > 0) {
-      this.outstanding += want;
-      upstream.request(want);
-    }
+    credit.topUp(size === undefined ? 1 : size - (this.current?.values.length ?? 0));
   }
 
   // ---- connecting and ending -------------------------------------------------------------------
@@ -331,6 +325,7 @@ class Batcher<T> implements Producer, DemandObserver<T> {
   connect(): void {
     const up = upstreamOf(this.source);
     this.upstream = up;
+    this.credit = new Credit(up);
     this.pausable = up.pausable;
     up.connect(this);
     this.sink.schedulePump();

@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import { OverflowError, type OverflowPolicy } from '../core/errors.js';
 import { Monitor, type MonitorPort } from '../core/monitor.js';
+import { Credit } from '../core/credit.js';
 import { currentLedger, type StageEntry } from '../core/ledger.js';
 import { demandSource, type Producer, type ProducerSink } from '../core/producer.js';
 import { demandProtocolOf, type Cancellation, type DemandObservable, type DemandObserver } from '../core/protocol.js';
@@ -103,8 +104,8 @@ class QueueStage<T> implements Producer, DemandObserver<T> {
   private upstream: Upstream<T> | undefined = undefined;
   private upstreamDone = false;
   private pendingError: { err: unknown } | undefined = undefined;
-  /** Requested from a pausable upstream and not yet received. */
-  private outstanding = 0;
+  /** What a pausable upstream was asked for and has not sent yet. */
+  private credit: Credit | undefined = undefined;
   private received = 0;
   private emitted = 0;
   private dropped = 0;
@@ -136,7 +137,7 @@ class QueueStage<T> implements Producer, DemandObserver<T> {
     this.received++;
     const weight = this.ledger === undefined ? 0 : this.ledger.ledger.receive();
     if (this.ledger !== undefined) this.started = this.ledger.ledger.receivedStarted;
-    if (this.outstanding !== Infinity && this.outstanding > 0) this.outstanding--;
+    this.credit?.received();
     if (this.queue.isEmpty && sink.demand > 0) {
       // Passed straight on: nothing is queued, so a pump would find nothing to do.
       this.emit(value, weight);
@@ -265,31 +266,20 @@ class QueueStage<T> implements Producer, DemandObserver<T> {
   connect(): void {
     const up = upstreamOf(this.source);
     this.upstream = up;
+    const credit = (this.credit = new Credit(up));
     up.connect(this);
     if (!up.pausable || this.sink.closed) return;
-    if (!this.block) {
-      this.outstanding = Infinity;
-      up.request(Infinity);
-    } else {
-      this.refill();
-    }
+    if (!this.block) credit.request(Infinity);
+    else this.refill();
   }
 
   private refill(): void {
-    const upstream = this.upstream;
-    if (!this.block || upstream === undefined || this.upstreamDone || this.outstanding === Infinity) return;
-    if (this.sink.closed) return;
-    if (this.sink.demand === Infinity) {
-      // Nobody downstream can be overrun: stop metering the source.
-      this.outstanding = Infinity;
-      upstream.request(Infinity);
-      return;
-    }
-    const room = this.config.capacity - this.queue.size - this.outstanding;
-    if (room > 0) {
-      this.outstanding += room;
-      upstream.request(room);
-    }
+    const credit = this.credit;
+    if (!this.block || this.upstream === undefined || credit === undefined || credit.unmetered) return;
+    if (this.upstreamDone || this.sink.closed) return;
+    // Nobody downstream can be overrun when it asks for everything: stop metering the source.
+    if (this.sink.demand === Infinity) credit.request(Infinity);
+    else credit.topUp(this.config.capacity - this.queue.size);
   }
 
   pump(): void {

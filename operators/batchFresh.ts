@@ -355,7 +355,7 @@ function startBatcher<T>(source: Observable<T>, config: BatchConfig, sink: Produ
       default:
         discarded++;
         valuesLost += batch.length;
-        sink.error(new OverflowError(NAME, maxPending, 'error', 'batches'));
+        sink.error(new OverflowError(NAME, maxPending, 'error', 'batches', { option: 'maxPending' }));
     }
   }
 

@@ -7,7 +7,15 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
-import { optionRangeError, optionTypeError, reportUnhandled, type CancelReason } from '../lib/core/errors.js';
+import {
+  brandError,
+  isBranded,
+  optionRangeError,
+  optionTypeError,
+  reportUnhandled,
+  returnTypeError,
+  type CancelReason,
+} from '../lib/core/errors.js';
 import { demandSource, type Producer, type ProducerSink } from '../lib/core/producer.js';
 import { demandProtocolOf, type AbandonTally } from '../lib/core/protocol.js';
 import { upstreamOf, type Upstream } from '../lib/core/upstream.js';
@@ -54,6 +62,11 @@ export interface DrainReport {
 
 /** Raised instead of completing at the deadline when `deadlineError: true`. */
 export class DrainDeadlineError extends Error {
+  /** Recognises a DrainDeadlineError from any copy of the library (ESM or CJS build, or another install). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(this, DrainDeadlineError, 'DrainDeadlineError', value);
+  }
+
   override readonly name = 'DrainDeadlineError';
   constructor(
     /** What was done before the deadline, as `onReport` receives it. */
@@ -63,6 +76,7 @@ export class DrainDeadlineError extends Error {
       `${NAME}: deadline passed with ${report.aborted} value(s) aborted and ${report.neverStarted} never started ` +
         `(${report.completed} of ${report.accepted} completed)`,
     );
+    brandError(this, 'DrainDeadlineError');
   }
 }
 
@@ -354,7 +368,7 @@ function startDrain<T, R>(
   function connect(): void {
     const output = segment(intake);
     if (!isObservable(output)) {
-      throw optionTypeError(NAME, 'segment', 'an OperatorFunction returning an Observable; it returned', output);
+      throw returnTypeError(NAME, 'segment', 'an Observable', output);
     }
     // A segment that ends in a native operator cannot be paused; its results are then held in a
     // bounded queue that errors rather than grows when a demand-aware consumer falls behind.

@@ -58,7 +58,26 @@ export interface QueueConfig<T> {
   onDrop: ((value: T, event: DropEvent) => void) | undefined;
   monitor: Monitor<BufferStats> | undefined;
   delayError: boolean;
+  /**
+   * Appended to the OverflowError's message: why this queue exists and how to avoid the overflow.
+   * A stage that queues a push source it was not asked to queue (the pool) passes
+   * {@link IMPLICIT_QUEUE_ADVICE}.
+   */
+  overflowAdvice?: string | undefined;
 }
+
+/**
+ * The advice for an overflow of a queue the user did not ask for: the one a pool puts in front of
+ * a source that cannot be paused. It says why the queue is there, where its capacity came from,
+ * and the two fixes. `defaulted`: the capacity is the default, not one the user passed.
+ */
+export const IMPLICIT_QUEUE_ADVICE = (operator: string, capacity: number, defaulted = true): string =>
+  `The source cannot be paused (a plain Observable such as a Subject, fromEvent or interval, or a ` +
+  `native operator between two library stages), so ${operator} queued its values while every ` +
+  `worker was busy, up to ${defaulted ? `the default 'capacity' option (${capacity})` : `its 'capacity' option (${capacity})`}. ` +
+  `Fix: read the source with fromPull() (or a channel) so that it is asked for values only when a ` +
+  `worker is free, or put an explicit boundedBuffer({ capacity, overflow: 'drop-oldest' }) (or ` +
+  `'drop-newest') in front of ${operator} to shed load.`;
 
 /** The TypeError for `block` over a source that cannot be paused, with the fix in the message. */
 export function notPausableError(operator: string): TypeError {
@@ -149,7 +168,7 @@ function startQueue<T>(source: Observable<T>, config: QueueConfig<T>, sink: Prod
         // 'error', or 'block' against an upstream that sent more than it was asked for.
         discarded++;
         if (onDrop !== undefined && !drop(value, 'error')) return;
-        fail(new OverflowError(name, capacity, overflow), delayError);
+        fail(new OverflowError(name, capacity, overflow, undefined, { advice: config.overflowAdvice }), delayError);
     }
   }
 

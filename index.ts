@@ -41,3 +41,5 @@ export {
   type StageAbandoned,
 } from './operators/drainOnComplete.js';
 export type { AbandonTally, Cancellation } from './lib/core/protocol.js';
+export type { OverflowDetail } from './lib/core/errors.js';
+export type { PullInput, ReadableStreamLike } from './operators/fromPull.js';

@@ -14,13 +14,13 @@ export interface ChannelOptions {
    * How many `send` calls may wait at once for room (default 1024). One more rejects with an
    * OverflowError: the waiting senders are a queue too, and it is bounded like every other.
    */
-  maxPendingSends?: number;
+  maxPendingSends?: number | undefined;
 }
 
 /** The options of one {@link Channel.send}. */
 export interface SendOptions {
   /** Aborting it withdraws a waiting send: the promise rejects with the signal's reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** A bounded, closable queue between producers (send) and demand-aware consumers. */

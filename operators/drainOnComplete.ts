@@ -86,7 +86,7 @@ export interface DrainOptions {
    * When it emits (or aborts, for an AbortSignal) the segment stops taking values from the source
    * and drains. Without it, the drain starts when the source completes.
    */
-  stop?: Observable<unknown> | AbortSignal;
+  stop?: Observable<unknown> | AbortSignal | undefined;
   /**
    * Milliseconds from the start of the drain until whatever is still running is aborted
    * (AbortSignal reason: CancelledError with reason 'deadline'). `Infinity` waits for ever.
@@ -98,13 +98,13 @@ export interface DrainOptions {
    * such as a channel whose senders were told "queued": close the channel when you stop, and
    * its queued values are drained too (default false: a stop releases the source at once).
    */
-  drainSource?: boolean;
+  drainSource?: boolean | undefined;
   /** Called once with the report, however the drain ends. */
-  onReport?: (report: DrainReport) => void;
+  onReport?: ((report: DrainReport) => void) | undefined;
   /** Error with a {@link DrainDeadlineError} at the deadline instead of completing (default false). */
-  deadlineError?: boolean;
+  deadlineError?: boolean | undefined;
   /** Times the deadline (default asyncScheduler). */
-  scheduler?: SchedulerLike;
+  scheduler?: SchedulerLike | undefined;
 }
 
 /**

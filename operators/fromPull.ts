@@ -5,23 +5,34 @@ import { optionTypeError, reportUnhandled, returnTypeError } from '../lib/core/e
 const NAME = 'fromPull';
 
 /**
- * A demand-aware source over an iterable or async iterable: it takes the next value only when
- * downstream has asked for one.
+ * A demand-aware source over an iterable or async iterable, or a factory of one: it takes the
+ * next value only when downstream has asked for one.
  *
  * ![fromPull: one value per request](../docs/diagrams/fromPull-request.svg)
  *
  * Each subscription asks the input for a fresh iterator and calls `next()` once per unit of
- * demand; an async iterator is asked for one value at a time. Unsubscribing before the end calls
- * the iterator's `return()`, so a generator's `finally` runs and a Node `Readable` or a web
- * `ReadableStream` (both async iterable) is destroyed or cancelled, even while a read is
- * pending. An error thrown by the iterator (or by asking for it) becomes the stream's error.
- * With an ordinary subscriber (unbounded demand) it behaves like RxJS's `from`.
+ * demand; an async iterator is asked for one value at a time. Given a factory,
+ * `fromPull(() => iterable)`, each subscription first calls it for a fresh input (like `defer`);
+ * a factory that throws, or returns something that is not iterable, fails that subscription.
+ * Unsubscribing before the end calls the iterator's `return()`, so a generator's `finally` runs
+ * and a Node `Readable` or a web `ReadableStream` is destroyed or cancelled, even while a read is
+ * pending. A `ReadableStream` is read through its reader, so one without `[Symbol.asyncIterator]`
+ * (Safari's) works too, and is released on unsubscribe. An error thrown by the iterator (or by
+ * asking for it) becomes the stream's error. With an ordinary subscriber (unbounded demand) it
+ * behaves like RxJS's `from`.
  *
  * An array completes as soon as its last element is emitted; any other iterator completes when
  * it says so, which takes one more request (a pool whose slots are all busy asks only when one
  * frees up).
  *
  * ## Warnings
+ * A one-shot input (a generator object, an iterator whose `[Symbol.iterator]()` returns itself, a
+ * `readline` interface, a Node `Readable`, a web `ReadableStream`) can be read by one subscription
+ * only. A second subscription (a `retry` or `repeat` around it, a late `share` subscriber) fails
+ * with a TypeError naming the fix rather than completing empty: pass a factory that makes a fresh
+ * one, `fromPull(() => gen())`. Arrays, Sets, Maps, strings and other iterables that hand out a
+ * fresh iterator can be subscribed any number of times.
+ *
  * An async generator cannot be interrupted: if it is awaiting when the subscriber unsubscribes,
  * its `finally` runs once that await settles. A `readline` interface's iterator does not close
  * the interface or its input when returned; destroy the input stream in a generator's `finally`
@@ -29,7 +40,8 @@ const NAME = 'fromPull';
  * library stage drops the handshake, and the reader would be read at full speed again.
  *
  * Failure modes guarded against: an unbounded queue in front of a slow consumer (PP-04): the
- * reader is paused instead; a cancelled pipeline leaving a live producer (ML-10).
+ * reader is paused instead; a cancelled pipeline leaving a live producer (ML-10); a retry that
+ * resubscribes to an exhausted generator and loses the rest of its values.
  *
  * ## Example
  * ```ts
@@ -41,11 +53,15 @@ const NAME = 'fromPull';
  *     input.destroy();
  *   }
  * }
- * fromPull(lines(path)).pipe(mergeWorkers(parseAndStore, { concurrency: 4 })).subscribe();
+ * // A factory: a retry after a failed value reopens the file instead of reading an exhausted one.
+ * fromPull(() => lines(path))
+ *   .pipe(mergeWorkers(parseAndStore, { concurrency: 4 }), retry({ count: 2 }))
+ *   .subscribe();
  * ```
  *
  * @see {@link channel}, {@link toAsyncIterable}
- * @param input An iterable or async iterable (a generator, an array, a Readable, a ReadableStream).
+ * @param input An iterable or async iterable (an array, a generator, a Readable, a ReadableStream),
+ * or a function returning one, called per subscription.
  * @return A demand-aware Observable of the input's values.
  */
 export function fromPull<T>(input: PullInput<T> | (() => PullInput<T>)): DemandObservable<T> {

@@ -90,7 +90,7 @@ function overflowMessage(
   unit: string | undefined,
   detail: OverflowDetail | undefined,
 ): string {
-  const advice = detail?.advice === undefined ? '' : ` ${detail.advice}`;
+  const advice = detail?.advice === undefined ? '' : `. ${detail.advice}`;
   if (policy === 'max-pending-sends')
     return `${operator}: too many waiting senders (maxPendingSends ${capacity})${advice}`;
   const counted = unit === undefined ? '' : ` ${unit}`;

@@ -126,7 +126,15 @@ function openerOf<T>(input: unknown): Opener<T> | undefined {
   // Before the async iterator: a web stream is read through its reader, and Safari's streams
   // have getReader() but no [Symbol.asyncIterator].
   if (isWebStream<T>(input)) {
-    return (sink, made) => claim(input, sink, made, () => pullAsync(readerIterator(input), sink, undefined));
+    // Claimed before getReader(): a refused subscription must not lock the stream.
+    return (sink, made) =>
+      claim(input, sink, made, () =>
+        opened(
+          () => readerIterator(input),
+          sink,
+          (iterator) => pullAsync(iterator, sink, undefined),
+        ),
+      );
   }
   const asyncFactory = (input as Partial<AsyncIterable<T>>)[Symbol.asyncIterator];
   if (typeof asyncFactory === 'function') return asyncOpener(input as AsyncIterable<T>, asyncFactory);

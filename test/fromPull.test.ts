@@ -951,6 +951,30 @@ describe('fromPull: a ReadableStream with getReader() but no [Symbol.asyncIterat
     expect(p.completions + p.errors.length).toBe(0);
   });
 
+  it('a stream locked by another reader fails the subscription (getReader throws) instead of throwing out of subscribe', () => {
+    const stream = safari<number>({});
+    const other = stream.getReader();
+    const p = probe(fromPull(stream), undefined, 1);
+    expect(p.errors).toHaveLength(1);
+    expect(p.errors[0]).toBeInstanceOf(TypeError);
+    other.releaseLock();
+  });
+
+  it('a refused second subscription does not lock the stream', async () => {
+    const stream = safari<number>({
+      start(controller) {
+        controller.enqueue(1);
+        controller.close();
+      },
+    });
+    const source = fromPull(stream);
+    const first = probe(source, undefined, 5);
+    await until(() => first.completions === 1, 'completion');
+    const second = probe(source, undefined, 1);
+    expect((second.errors[0] as Error).message).toMatch(ONE_SHOT);
+    expect(stream.locked).toBe(false);
+  });
+
   it('an error of the stream becomes the stream error', async () => {
     const stream = safari<number>({
       start(controller) {

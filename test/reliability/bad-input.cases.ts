@@ -1186,6 +1186,17 @@ function messageRows(): BadInput[] {
  */
 function explicitUndefinedRows(): BadInput[] {
   const u = undefined;
+  const poolUndefined = {
+    errors: u,
+    onError: u,
+    retry: u,
+    scheduler: u,
+    capacity: u,
+    resultCapacity: u,
+    overflow: u,
+    onDrop: u,
+    monitor: u,
+  };
   const same = async (fn: string, make: (explicit: boolean) => Observable<unknown>): Promise<void> => {
     const absent = await runToEnd(make(false));
     const explicit = await runToEnd(make(true));
@@ -1208,30 +1219,10 @@ function explicitUndefinedRows(): BadInput[] {
       ),
     ),
     row('mergeWorkers', (x) =>
-      of(1, 2, 3).pipe(
-        mergeWorkers(
-          work,
-          x
-            ? {
-                concurrency: 2,
-                errors: u,
-                onError: u,
-                retry: u,
-                scheduler: u,
-                capacity: u,
-                resultCapacity: u,
-                overflow: u,
-                onDrop: u,
-                monitor: u,
-              }
-            : { concurrency: 2 },
-        ),
-      ),
+      of(1, 2, 3).pipe(mergeWorkers(work, x ? { concurrency: 2, ...poolUndefined } : { concurrency: 2 })),
     ),
     row('orderedMerge', (x) =>
-      of(1, 2, 3).pipe(
-        orderedMerge(work, x ? { concurrency: 2, window: u, retry: u, monitor: u } : { concurrency: 2 }),
-      ),
+      of(1, 2, 3).pipe(orderedMerge(work, x ? { concurrency: 2, ...poolUndefined, window: u } : { concurrency: 2 })),
     ),
     row('mergeWorkers', (x) => {
       let failed = false;

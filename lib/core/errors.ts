@@ -11,7 +11,9 @@ export type OverflowPolicy = 'drop-newest' | 'drop-oldest' | 'error' | 'block';
 /**
  * The brand every error class of the library puts on its instances, on a registered symbol so
  * that it is the same key in every copy of the library: the ESM and the CommonJS builds loaded in
- * one process, or two installed copies of a compatible version. Its value is the class name.
+ * one process, or two installed copies of a compatible version. Its value is the class name; a
+ * change to a class's fields that older copies could not read must give it a new value (e.g.
+ * `'OverflowError@2'`), so that copies which disagree on the shape stop recognising each other.
  */
 const ERROR_BRAND = Symbol.for('rxjs-backpressure.error');
 

@@ -35,3 +35,5 @@ export {
   type StageCounts,
 } from './operators/drainOnComplete.js';
 export type { AbandonTally, Cancellation } from './lib/core/protocol.js';
+export type { OverflowDetail } from './lib/core/errors.js';
+export type { PullInput, ReadableStreamLike } from './operators/fromPull.js';

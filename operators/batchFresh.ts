@@ -19,38 +19,38 @@ const NAME = 'batchFresh';
 /** Options of {@link batchFresh}. Give `size`, `maxWait`, or both. */
 export interface BatchFreshOptions {
   /** Closes a batch when it holds this many values; an integer >= 1. */
-  size?: number;
+  size?: number | undefined;
   /**
    * Closes a batch this many milliseconds after its first value arrived; a finite number > 0.
    * The timer runs only while a batch has values, so an idle source produces no empty batches.
    */
-  maxWait?: number;
+  maxWait?: number | undefined;
   /** Times `maxWait` (default `asyncScheduler`); a TestScheduler gives virtual time. */
-  scheduler?: SchedulerLike;
+  scheduler?: SchedulerLike | undefined;
   /**
    * What a source error does with the batches held: `'discard'` (default) errors at once and
    * counts them as discarded; `'flush'` delivers them (against demand) and then the error.
    */
-  onError?: 'flush' | 'discard';
+  onError?: 'flush' | 'discard' | undefined;
   /**
    * `Object.freeze` each batch before emitting it, so a consumer that mutates one throws a
    * TypeError (in strict-mode code, i.e. every ES module) instead of corrupting shared data.
    * Meant for development and tests; default `false`.
    */
-  freeze?: boolean;
+  freeze?: boolean | undefined;
   /**
    * How many complete batches may wait for a pulling consumer (an integer >= 1, default 1).
    * A pausable source is asked for no more values while that many wait; for a push source it is
    * the bound at which `overflow` applies.
    */
-  maxPending?: number;
+  maxPending?: number | undefined;
   /**
    * For a source that cannot be paused only: what happens when a batch closes while `maxPending`
    * batches already wait (default `'error'`: an OverflowError rather than a silent drop).
    */
-  overflow?: 'drop-newest' | 'drop-oldest' | 'error';
+  overflow?: 'drop-newest' | 'drop-oldest' | 'error' | undefined;
   /** Receives live counters; create one with {@link batchMonitor}. */
-  monitor?: Monitor<BatchStats>;
+  monitor?: Monitor<BatchStats> | undefined;
 }
 
 /**

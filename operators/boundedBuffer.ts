@@ -28,15 +28,15 @@ export interface BoundedBufferOptions<T> {
    * Called with each value the policy drops (and, on an immediate error, each queued value
    * thrown away). If it throws, the stream errors with what it threw.
    */
-  onDrop?: (value: T, event: DropEvent) => void;
+  onDrop?: ((value: T, event: DropEvent) => void) | undefined;
   /** Receives live counters; create one with {@link bufferMonitor}. */
-  monitor?: Monitor<BufferStats>;
+  monitor?: Monitor<BufferStats> | undefined;
   /**
    * When upstream errors (or the `error` policy fires), deliver the values already queued first
    * (`true`), or error at once and count the queued values as discarded (`false`, the default,
    * as RxJS operators do).
    */
-  delayError?: boolean;
+  delayError?: boolean | undefined;
 }
 
 /**

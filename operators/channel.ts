@@ -1,5 +1,5 @@
 import { ClosedError, OverflowError, optionTypeError } from '../lib/core/errors.js';
-import { demandSource, type ProducerSink } from '../lib/core/producer.js';
+import { demandSource, type Producer, type ProducerSink } from '../lib/core/producer.js';
 import type { DemandObservable } from '../lib/core/protocol.js';
 import { RingBuffer } from '../lib/queue/ring-buffer.js';
 import { optionalPositiveInteger, optionsObject, positiveInteger } from '../lib/core/validate.js';
@@ -14,13 +14,13 @@ export interface ChannelOptions {
    * How many `send` calls may wait at once for room (default 1024). One more rejects with an
    * OverflowError: the waiting senders are a queue too, and it is bounded like every other.
    */
-  maxPendingSends?: number;
+  maxPendingSends?: number | undefined;
 }
 
 /** The options of one {@link Channel.send}. */
 export interface SendOptions {
   /** Aborting it withdraws a waiting send: the promise rejects with the signal's reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** A bounded, closable queue between producers (send) and demand-aware consumers. */
@@ -45,13 +45,202 @@ export interface Channel<T> {
   readonly observable: DemandObservable<T>;
 }
 
+/** A `send` waiting for room; it holds its value until a slot frees up or it is withdrawn. */
 interface Waiter<T> {
   value: T;
   resolve: () => void;
   reject: (reason: unknown) => void;
+  /** Removes the abort listener, if any: a settled send must not keep its signal's listener. */
   release: () => void;
   prev: Waiter<T> | undefined;
   next: Waiter<T> | undefined;
+}
+
+/**
+ * The senders waiting for room, oldest first. A doubly linked list: an aborted send leaves from
+ * the middle in O(1), and the list is bounded by `maxPendingSends`.
+ */
+class WaitingSenders<T> {
+  head: Waiter<T> | undefined = undefined;
+  private tail: Waiter<T> | undefined = undefined;
+  size = 0;
+
+  push(waiter: Waiter<T>): void {
+    waiter.prev = this.tail;
+    if (this.tail === undefined) this.head = waiter;
+    else this.tail.next = waiter;
+    this.tail = waiter;
+    this.size++;
+  }
+
+  remove(waiter: Waiter<T>): void {
+    if (waiter.prev === undefined) this.head = waiter.next;
+    else waiter.prev.next = waiter.next;
+    if (waiter.next === undefined) this.tail = waiter.prev;
+    else waiter.next.prev = waiter.prev;
+    waiter.prev = waiter.next = undefined;
+    this.size--;
+    waiter.release();
+  }
+}
+
+/**
+ * The state of one channel and one method per change to it: a value sent, a waiting send
+ * admitted or withdrawn, values handed to consumers, a consumer joining or leaving, the close.
+ */
+class ChannelCore<T> {
+  private readonly queue: RingBuffer<T>;
+  private readonly consumers: ProducerSink<T>[] = [];
+  /** Round-robin position among the consumers. */
+  private nextConsumer = 0;
+  readonly waiters = new WaitingSenders<T>();
+  closed = false;
+  /** True while handing values out: a re-entrant deliver (a send or request from a consumer's next) sets `again`. */
+  private delivering = false;
+  private again = false;
+
+  constructor(
+    capacity: number,
+    private readonly maxPendingSends: number,
+  ) {
+    this.queue = new RingBuffer<T>(capacity);
+  }
+
+  get size(): number {
+    return this.queue.size;
+  }
+
+  trySend(value: T): boolean {
+    if (this.closed || !this.queue.push(value)) return false;
+    this.deliver();
+    return true;
+  }
+
+  send(value: T, options: SendOptions | undefined): Promise<void> {
+    let signal: AbortSignal | undefined;
+    try {
+      signal = sendSignal(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.closed) return Promise.reject(new ClosedError(NAME));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.waiters.head === undefined && this.trySend(value)) return Promise.resolve();
+    if (this.waiters.size >= this.maxPendingSends) {
+      return Promise.reject(new OverflowError(NAME, this.maxPendingSends, 'max-pending-sends'));
+    }
+    return new Promise<void>((resolve, reject) =>
+      this.wait({ value, resolve, reject, release: noop, prev: undefined, next: undefined }, signal),
+    );
+  }
+
+  /** Queues a send for room; an abort of its signal withdraws it with the signal's reason. */
+  private wait(waiter: Waiter<T>, signal: AbortSignal | undefined): void {
+    if (signal !== undefined) {
+      const onAbort = (): void => {
+        this.waiters.remove(waiter);
+        waiter.reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      waiter.release = () => signal.removeEventListener('abort', onAbort);
+    }
+    this.waiters.push(waiter);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    while (this.waiters.head !== undefined) {
+      const waiter = this.waiters.head;
+      this.waiters.remove(waiter);
+      waiter.reject(new ClosedError(NAME));
+    }
+    this.deliver();
+  }
+
+  /** Moves waiting senders into freed slots, oldest first. */
+  private admitWaiters(): void {
+    while (this.waiters.head !== undefined && !this.queue.isFull) {
+      const waiter = this.waiters.head;
+      this.waiters.remove(waiter);
+      this.queue.push(waiter.value);
+      waiter.resolve();
+    }
+  }
+
+  private pickConsumer(): ProducerSink<T> | undefined {
+    const { consumers } = this;
+    for (let i = 0; i < consumers.length; i++) {
+      const index = (this.nextConsumer + i) % consumers.length;
+      const consumer = consumers[index];
+      if (consumer !== undefined && consumer.demand > 0) {
+        this.nextConsumer = (index + 1) % consumers.length;
+        return consumer;
+      }
+    }
+    return undefined;
+  }
+
+  /** Hands queued values to consumers with demand; re-entrancy safe (send or request in next). */
+  deliver(): void {
+    if (this.delivering) {
+      this.again = true;
+      return;
+    }
+    this.delivering = true;
+    try {
+      do {
+        this.again = false;
+        this.handOut();
+        if (this.closed && this.queue.isEmpty) this.completeAll();
+      } while (this.again);
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  /** One pass: each queued value to the next consumer with demand, refilling from waiting sends. */
+  private handOut(): void {
+    while (!this.queue.isEmpty) {
+      const consumer = this.pickConsumer();
+      if (consumer === undefined) return;
+      const value = this.queue.shift();
+      this.admitWaiters();
+      consumer.next(value);
+    }
+  }
+
+  private completeAll(): void {
+    for (const consumer of this.consumers.splice(0)) consumer.complete();
+  }
+
+  /** A new subscriber of the observable: completes at once when closed and empty. */
+  open(sink: ProducerSink<T>): Producer {
+    if (this.closed && this.queue.isEmpty) {
+      sink.complete();
+      return { pump: noop, teardown: noop };
+    }
+    this.consumers.push(sink);
+    return { pump: () => this.deliver(), teardown: () => this.leave(sink) };
+  }
+
+  private leave(sink: ProducerSink<T>): void {
+    const index = this.consumers.indexOf(sink);
+    if (index < 0) return;
+    this.consumers.splice(index, 1);
+    // Keep the round-robin pointer on the same next consumer after the removal.
+    if (index < this.nextConsumer) this.nextConsumer--;
+  }
+}
+
+/** Validates one send's options; returns its signal, if any. */
+function sendSignal(options: SendOptions | undefined): AbortSignal | undefined {
+  optionsObject<SendOptions>(`${NAME}.send`, options, false, ['signal']);
+  const signal = options?.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw optionTypeError(`${NAME}.send`, 'signal', 'an AbortSignal', signal);
+  }
+  return signal;
 }
 
 /**
@@ -90,164 +279,22 @@ export function channel<T>(options: ChannelOptions): Channel<T> {
   const opts = optionsObject<ChannelOptions>(NAME, options, true, ['capacity', 'maxPendingSends']);
   const capacity = positiveInteger(NAME, 'capacity', opts.capacity);
   const maxPendingSends = optionalPositiveInteger(NAME, 'maxPendingSends', opts.maxPendingSends, 1024);
-
-  const queue = new RingBuffer<T>(capacity);
-  const consumers: ProducerSink<T>[] = [];
-  let nextConsumer = 0;
-  let closed = false;
-  let waitersHead: Waiter<T> | undefined;
-  let waitersTail: Waiter<T> | undefined;
-  let waiting = 0;
-  let delivering = false;
-  let again = false;
-
-  function enqueueWaiter(waiter: Waiter<T>): void {
-    waiter.prev = waitersTail;
-    if (waitersTail === undefined) waitersHead = waiter;
-    else waitersTail.next = waiter;
-    waitersTail = waiter;
-    waiting++;
-  }
-
-  function removeWaiter(waiter: Waiter<T>): void {
-    if (waiter.prev === undefined) waitersHead = waiter.next;
-    else waiter.prev.next = waiter.next;
-    if (waiter.next === undefined) waitersTail = waiter.prev;
-    else waiter.next.prev = waiter.prev;
-    waiter.prev = waiter.next = undefined;
-    waiting--;
-    waiter.release();
-  }
-
-  /** Moves waiting senders into freed slots, oldest first. */
-  function admitWaiters(): void {
-    while (waitersHead !== undefined && !queue.isFull) {
-      const waiter = waitersHead;
-      removeWaiter(waiter);
-      queue.push(waiter.value);
-      waiter.resolve();
-    }
-  }
-
-  function pickConsumer(): ProducerSink<T> | undefined {
-    for (let i = 0; i < consumers.length; i++) {
-      const index = (nextConsumer + i) % consumers.length;
-      const consumer = consumers[index];
-      if (consumer !== undefined && consumer.demand > 0) {
-        nextConsumer = (index + 1) % consumers.length;
-        return consumer;
-      }
-    }
-    return undefined;
-  }
-
-  /** Hands queued values to consumers with demand; re-entrancy safe (send or request in next). */
-  function deliver(): void {
-    if (delivering) {
-      again = true;
-      return;
-    }
-    delivering = true;
-    try {
-      do {
-        again = false;
-        while (!queue.isEmpty) {
-          const consumer = pickConsumer();
-          if (consumer === undefined) break;
-          const value = queue.shift();
-          admitWaiters();
-          consumer.next(value);
-        }
-        if (closed && queue.isEmpty) completeAll();
-      } while (again);
-    } finally {
-      delivering = false;
-    }
-  }
-
-  function completeAll(): void {
-    for (const consumer of consumers.splice(0)) consumer.complete();
-  }
-
-  function trySend(value: T): boolean {
-    if (closed || !queue.push(value)) return false;
-    deliver();
-    return true;
-  }
-
-  function send(value: T, sendOptions?: SendOptions): Promise<void> {
-    try {
-      optionsObject<SendOptions>(`${NAME}.send`, sendOptions, false, ['signal']);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const signal = sendOptions?.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      return Promise.reject(optionTypeError(`${NAME}.send`, 'signal', 'an AbortSignal', signal));
-    }
-    if (closed) return Promise.reject(new ClosedError(NAME));
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (waitersHead === undefined && trySend(value)) return Promise.resolve();
-    if (waiting >= maxPendingSends)
-      return Promise.reject(new OverflowError(NAME, maxPendingSends, 'max-pending-sends'));
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter<T> = { value, resolve, reject, release: noop, prev: undefined, next: undefined };
-      if (signal !== undefined) {
-        const onAbort = (): void => {
-          removeWaiter(waiter);
-          reject(signal.reason);
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        waiter.release = () => signal.removeEventListener('abort', onAbort);
-      }
-      enqueueWaiter(waiter);
-    });
-  }
-
-  function close(): void {
-    if (closed) return;
-    closed = true;
-    while (waitersHead !== undefined) {
-      const waiter = waitersHead;
-      removeWaiter(waiter);
-      waiter.reject(new ClosedError(NAME));
-    }
-    deliver();
-  }
-
-  const observable = demandSource<T>(NAME, (sink) => {
-    if (closed && queue.isEmpty) {
-      sink.complete();
-      return { pump: noop, teardown: noop };
-    }
-    consumers.push(sink);
-    return {
-      pump: deliver,
-      teardown() {
-        const index = consumers.indexOf(sink);
-        if (index >= 0) {
-          consumers.splice(index, 1);
-          // Keep the round-robin pointer on the same next consumer after the removal.
-          if (index < nextConsumer) nextConsumer--;
-        }
-      },
-    };
-  });
-
+  const core = new ChannelCore<T>(capacity, maxPendingSends);
+  // Arrow functions, so that `const { send } = ch` works as it did with closures.
   return {
-    send,
-    trySend,
-    close,
+    send: (value, sendOptions) => core.send(value, sendOptions),
+    trySend: (value) => core.trySend(value),
+    close: () => core.close(),
     get closed() {
-      return closed;
+      return core.closed;
     },
     get size() {
-      return queue.size;
+      return core.size;
     },
     get pendingSends() {
-      return waiting;
+      return core.waiters.size;
     },
-    observable,
+    observable: demandSource<T>(NAME, (sink) => core.open(sink)),
   };
 }
 

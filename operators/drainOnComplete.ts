@@ -1,5 +1,5 @@
 import { asyncScheduler, isObservable, type Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
-import { optionRangeError, optionTypeError } from '../lib/core/errors.js';
+import { brandError, isBranded, optionRangeError, optionTypeError } from '../lib/core/errors.js';
 import {
   optionalBoolean,
   optionalFunction,
@@ -16,6 +16,11 @@ const NAME = 'drainOnComplete';
 
 /** Raised instead of completing at the deadline when `deadlineError: true`. */
 export class DrainDeadlineError extends Error {
+  /** Recognises a DrainDeadlineError from any copy of the library (ESM or CJS build, or another install). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(this, DrainDeadlineError, 'DrainDeadlineError', value);
+  }
+
   override readonly name = 'DrainDeadlineError';
   constructor(
     /** What was done before the deadline, as `onReport` receives it. */
@@ -25,6 +30,7 @@ export class DrainDeadlineError extends Error {
       `${NAME}: deadline passed with ${report.aborted} value(s) aborted and ${report.neverStarted} never started ` +
         `(${report.completed} of ${report.accepted} completed)`,
     );
+    brandError(this, 'DrainDeadlineError');
   }
 }
 
@@ -34,7 +40,7 @@ export interface DrainOptions {
    * When it emits (or aborts, for an AbortSignal) the segment stops taking values from the source
    * and drains. Without it, the drain starts when the source completes.
    */
-  stop?: Observable<unknown> | AbortSignal;
+  stop?: Observable<unknown> | AbortSignal | undefined;
   /**
    * Milliseconds from the start of the drain until whatever is still running is aborted
    * (AbortSignal reason: CancelledError with reason 'deadline'). `Infinity` waits for ever.
@@ -46,13 +52,13 @@ export interface DrainOptions {
    * such as a channel whose senders were told "queued": close the channel when you stop, and
    * its queued values are drained too (default false: a stop releases the source at once).
    */
-  drainSource?: boolean;
+  drainSource?: boolean | undefined;
   /** Called once with the report, however the drain ends. */
-  onReport?: (report: DrainReport) => void;
+  onReport?: ((report: DrainReport) => void) | undefined;
   /** Error with a {@link DrainDeadlineError} at the deadline instead of completing (default false). */
-  deadlineError?: boolean;
+  deadlineError?: boolean | undefined;
   /** Times the deadline (default asyncScheduler). */
-  scheduler?: SchedulerLike;
+  scheduler?: SchedulerLike | undefined;
 }
 
 /**

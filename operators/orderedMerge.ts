@@ -13,7 +13,7 @@ export interface OrderedMergeOptions<T> extends WorkerPoolOptions<T> {
    * 2 × concurrency, or 32 when concurrency is an Observable, whose values above the window
    * then run as if they were the window).
    */
-  window?: number;
+  window?: number | undefined;
 }
 
 /**

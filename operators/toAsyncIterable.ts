@@ -16,13 +16,13 @@ export interface ToAsyncIterableOptions<T> {
    * For a push source only: how many values may wait for the loop (default 256). A
    * pausable source is pulled one value per iteration and needs no buffer.
    */
-  capacity?: number;
+  capacity?: number | undefined;
   /** For a push source only: what a full buffer does (default `'error'`; `'block'` is refused). */
-  overflow?: 'drop-newest' | 'drop-oldest' | 'error';
+  overflow?: 'drop-newest' | 'drop-oldest' | 'error' | undefined;
   /** For a push source only: called with each dropped value. */
-  onDrop?: (value: T, event: DropEvent) => void;
+  onDrop?: ((value: T, event: DropEvent) => void) | undefined;
   /** For a push source only: the buffer's counters (see bufferMonitor()). */
-  monitor?: Monitor<BufferStats>;
+  monitor?: Monitor<BufferStats> | undefined;
 }
 
 /**

@@ -533,7 +533,7 @@ describe('batchFresh', () => {
       expect(error.p.values).toEqual([]);
       expect(error.p.errors[0]).toBeInstanceOf(OverflowError);
       expect((error.p.errors[0] as Error).message).toBe(
-        "batchFresh: queue overflow (capacity 2 batches, overflow policy 'error')",
+        "batchFresh: queue overflow (capacity 2 batches, set by the 'maxPending' option, overflow policy 'error')",
       );
       expect(error.stats).toMatchObject({ discarded: 3, valuesLost: 6, dropped: 0 });
       expect(error.observed).toBe(false); // the source was unsubscribed at the overflow

@@ -7,9 +7,27 @@ import { Readable } from 'node:stream';
 // Node's own class (the global one in Node 20); its typings declare it async iterable.
 import { ReadableStream } from 'node:stream/web';
 import { afterAll, afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
-import { config, finalize, firstValueFrom, lastValueFrom, map, take, toArray } from 'rxjs';
-import { fromPull, isDemandAware, type DemandObservable } from '../index.js';
+import type { Observable } from 'rxjs';
+import {
+  config,
+  finalize,
+  firstValueFrom,
+  lastValueFrom,
+  map,
+  of,
+  repeat,
+  retry,
+  share,
+  take,
+  throwError,
+  toArray,
+} from 'rxjs';
+import { fromPull, isDemandAware, mergeWorkers, type DemandObservable } from '../index.js';
 import { countingIterable, probe } from './helpers.js';
+
+/** The error of a second subscription to a one-shot input: it names the fix. */
+const ONE_SHOT =
+  /^fromPull: the input is a one-shot source .* already read; .* Fix: pass a factory instead, .*: fromPull\(\(\) => iterable\)$/;
 
 /** Lets every queued promise reaction run (a macrotask comes after all microtasks). */
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -91,12 +109,13 @@ describe('fromPull: input', () => {
       [null, 'got null'],
       [undefined, 'got undefined'],
       [{}, 'got an object'],
-      [() => undefined, 'got a function'],
       [true, 'got true'],
     ];
     for (const [input, got] of bad) {
       expect(() => fromPull(input as never)).toThrow(TypeError);
-      expect(() => fromPull(input as never)).toThrow(`fromPull: 'input' must be an iterable or async iterable, ${got}`);
+      expect(() => fromPull(input as never)).toThrow(
+        `fromPull: 'input' must be an iterable, an async iterable or a factory of one, ${got}`,
+      );
     }
   });
 
@@ -107,7 +126,7 @@ describe('fromPull: input', () => {
     expect(await firstValueFrom(fromPull(new Map([['k', 1]])).pipe(toArray()))).toEqual([['k', 1]]);
   });
 
-  it('asks an iterable for a fresh iterator per subscription; a generator object is used up once', async () => {
+  it('asks an iterable for a fresh iterator per subscription; a generator object is read once, then refused', async () => {
     const { iterable } = countingIterable(3);
     const source = fromPull(iterable);
     expect(await firstValueFrom(source.pipe(toArray()))).toEqual([0, 1, 2]);
@@ -119,7 +138,7 @@ describe('fromPull: input', () => {
     }
     const once = fromPull(gen());
     expect(await firstValueFrom(once.pipe(toArray()))).toEqual([1, 2]);
-    expect(await firstValueFrom(once.pipe(toArray()))).toEqual([]);
+    await expect(firstValueFrom(once.pipe(toArray()))).rejects.toThrow(ONE_SHOT);
   });
 });
 
@@ -664,5 +683,307 @@ describe('fromPull: Node streams and web streams', () => {
     const p = probe(fromPull(failing), undefined, 5);
     await until(() => p.errors.length === 1, 'the error');
     expect(String(p.errors[0])).toBe('Error: network down');
+  });
+});
+
+describe('fromPull: one-shot inputs and factories', () => {
+  function* oneTwoThree(): Generator<number> {
+    yield 1;
+    yield 2;
+    yield 3;
+  }
+
+  /** Subscribes with unbounded demand and resolves, once it has ended, with what arrived and how. */
+  async function run<T>(source: DemandObservable<T>): Promise<{ values: T[]; error: unknown; completed: boolean }> {
+    const values: T[] = [];
+    let error: unknown;
+    let completed = false;
+    source.subscribe({
+      next: (v) => values.push(v),
+      error: (e: unknown) => (error = e),
+      complete: () => (completed = true),
+    });
+    await until(() => completed || error !== undefined, 'the end of the stream');
+    return { values, error, completed };
+  }
+
+  it('re-iterable inputs (array, Set, Map, string, a custom iterable) stay re-subscribable', async () => {
+    const custom = {
+      *[Symbol.iterator]() {
+        yield 'x';
+      },
+    };
+    const inputs: Iterable<unknown>[] = [[1, 2], new Set([1, 2]), new Map([[1, 2]]), 'ab', custom];
+    for (const input of inputs) {
+      const source = fromPull(input);
+      const first = await firstValueFrom(source.pipe(toArray()));
+      expect(first.length).toBeGreaterThan(0);
+      for (let i = 0; i < 3; i++) expect(await firstValueFrom(source.pipe(toArray()))).toEqual(first);
+    }
+  });
+
+  it('a second subscription to a one-shot sync input errors loudly, naming the fix, and leaves the first alone', () => {
+    const selfIterator: IterableIterator<number> = {
+      next: () => ({ done: false, value: 7 }),
+      [Symbol.iterator]() {
+        return this;
+      },
+    };
+    for (const input of [
+      oneTwoThree(),
+      [5, 6].values(),
+      new Map([
+        [1, 2],
+        [3, 4],
+      ]).keys(),
+      selfIterator,
+    ]) {
+      const source = fromPull<unknown>(input);
+      const first = probe(source, undefined, 1);
+      expect(first.values).toHaveLength(1);
+      const second = probe(source, undefined, 1); // while the first is still reading
+      expect(second.values).toEqual([]);
+      expect(second.errors).toHaveLength(1);
+      expect(second.errors[0]).toBeInstanceOf(TypeError);
+      expect((second.errors[0] as Error).message).toMatch(ONE_SHOT);
+      first.request(1);
+      expect(first.values).toHaveLength(2); // the refused subscription did not touch the iterator
+      expect(first.errors).toEqual([]);
+      first.cancel();
+      // After the first has finished (or, here, been cancelled), still refused: never an empty completion.
+      expect(probe(source, undefined, 1).errors).toHaveLength(1);
+    }
+  });
+
+  it('the same generator object given to two fromPull calls is refused by the second', async () => {
+    const g = oneTwoThree();
+    expect(await firstValueFrom(fromPull(g).pipe(toArray()))).toEqual([1, 2, 3]);
+    await expect(firstValueFrom(fromPull(g).pipe(toArray()))).rejects.toThrow(ONE_SHOT);
+  });
+
+  it('one-shot async inputs: an async generator, a Node Readable, readline, a web ReadableStream', async () => {
+    async function* agen() {
+      yield 1;
+      yield 2;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'fromPull-once-'));
+    try {
+      const file = join(dir, 'two.txt');
+      writeFileSync(file, 'a\nb\n');
+      const web = new ReadableStream<number>({
+        start(controller) {
+          controller.enqueue(1);
+          controller.close();
+        },
+      });
+      // Each made just before it is read: readline drops the lines that come before its reader.
+      const inputs: [string, () => AsyncIterable<unknown>][] = [
+        ['async generator', () => agen()],
+        ['Readable', () => Readable.from([1, 2])],
+        ['readline', () => createInterface({ input: createReadStream(file), crlfDelay: Infinity })],
+        ['ReadableStream', () => web],
+      ];
+      for (const [label, make] of inputs) {
+        const source = fromPull<unknown>(make());
+        const first = await run(source);
+        expect(first.completed, label).toBe(true);
+        expect(first.values.length, label).toBeGreaterThan(0);
+        const second = await run(source);
+        expect(second.values, label).toEqual([]);
+        expect(second.completed, label).toBe(false);
+        expect(String(second.error), label).toMatch(/one-shot source/);
+        expect((second.error as Error).message, label).toMatch(ONE_SHOT);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a factory is called once per subscription, each time for a fresh input', async () => {
+    let calls = 0;
+    const source = fromPull(() => {
+      calls++;
+      return oneTwoThree();
+    });
+    expect(calls).toBe(0); // lazy, like defer
+    expect(await firstValueFrom(source.pipe(toArray()))).toEqual([1, 2, 3]);
+    expect(await firstValueFrom(source.pipe(toArray()))).toEqual([1, 2, 3]);
+    expect(calls).toBe(2);
+    expectTypeOf(source).toEqualTypeOf<DemandObservable<number>>();
+    expectTypeOf(
+      fromPull(async function* () {
+        yield 'a';
+      }),
+    ).toEqualTypeOf<DemandObservable<string>>();
+  });
+
+  it('a throwing factory is the stream error, not a throw out of subscribe', async () => {
+    const boom = new Error('cannot open');
+    const result = await run(
+      fromPull<number>(() => {
+        throw boom;
+      }),
+    );
+    expect(result).toEqual({ values: [], error: boom, completed: false });
+  });
+
+  it('a factory that returns something not iterable is a TypeError of the stream, naming what it returned', async () => {
+    const result = await run(fromPull(() => 42 as never));
+    expect(result.error).toBeInstanceOf(TypeError);
+    expect((result.error as Error).message).toBe(
+      "fromPull: 'input' must return an iterable or async iterable, but it returned 42",
+    );
+  });
+
+  it('a factory that returns the same generator object every time is refused on the second call', async () => {
+    const g = oneTwoThree();
+    const source = fromPull(() => g);
+    expect((await run(source)).values).toEqual([1, 2, 3]);
+    const second = await run(source);
+    expect((second.error as Error).message).toMatch(
+      /^fromPull: the factory returned a one-shot source .* Fix: make a fresh one inside the factory on each call: fromPull\(\(\) => iterable\)$/,
+    );
+  });
+
+  /** A worker that fails value 3 the first time it sees it. */
+  function failsThreeOnce(): (v: number) => Observable<number> {
+    let failed = false;
+    return (v) => {
+      if (v === 3 && !failed) {
+        failed = true;
+        return throwError(() => new Error('transient'));
+      }
+      return of(v * 10);
+    };
+  }
+
+  it('retry around fromPull(factory) + mergeWorkers: every value is delivered', async () => {
+    let opened = 0;
+    function* five() {
+      opened++;
+      for (let i = 1; i <= 5; i++) yield i;
+    }
+    const values = await lastValueFrom(
+      fromPull(() => five()).pipe(mergeWorkers(failsThreeOnce(), { concurrency: 2 }), retry(1), toArray()),
+    );
+    expect(opened).toBe(2);
+    // The first run delivered 10 and 20 before 3 failed; the retry read a fresh generator.
+    expect(values).toEqual([10, 20, 10, 20, 30, 40, 50]);
+    expect([...new Set(values)].sort((a, b) => a - b)).toEqual([10, 20, 30, 40, 50]);
+  });
+
+  it('retry around fromPull(generator object) errors loudly instead of completing without values 3 to 5', async () => {
+    function* five() {
+      for (let i = 1; i <= 5; i++) yield i;
+    }
+    const values: number[] = [];
+    const failure = await new Promise<unknown>((resolve, reject) => {
+      fromPull(five())
+        .pipe(mergeWorkers(failsThreeOnce(), { concurrency: 2 }), retry(1))
+        .subscribe({ next: (v) => values.push(v), error: resolve, complete: () => reject(new Error('completed')) });
+    });
+    expect(values).toEqual([10, 20]);
+    expect((failure as Error).message).toMatch(ONE_SHOT);
+  });
+
+  it('repeat re-reads a factory; a late share subscriber gets a fresh input', async () => {
+    const repeated = await lastValueFrom(fromPull(() => oneTwoThree()).pipe(repeat(3), toArray()));
+    expect(repeated).toEqual([1, 2, 3, 1, 2, 3, 1, 2, 3]);
+
+    const shared = fromPull(() => oneTwoThree()).pipe(share());
+    expect(await lastValueFrom(shared.pipe(toArray()))).toEqual([1, 2, 3]);
+    expect(await lastValueFrom(shared.pipe(toArray()))).toEqual([1, 2, 3]); // late: share resubscribed
+
+    const sharedOnce = fromPull(oneTwoThree()).pipe(share());
+    expect(await lastValueFrom(sharedOnce.pipe(toArray()))).toEqual([1, 2, 3]);
+    await expect(lastValueFrom(sharedOnce.pipe(toArray()))).rejects.toThrow(ONE_SHOT);
+  });
+});
+
+describe('fromPull: a ReadableStream with getReader() but no [Symbol.asyncIterator] (Safari)', () => {
+  /** A real web stream with its async iterator hidden, as Safari ships it. */
+  function safari<T>(source: UnderlyingDefaultSource<T>, highWaterMark = 0): ReadableStream<T> {
+    const stream = new ReadableStream<T>(source, { highWaterMark });
+    Object.defineProperty(stream, Symbol.asyncIterator, { value: undefined });
+    expect(typeof (stream as Partial<AsyncIterable<T>>)[Symbol.asyncIterator]).toBe('undefined');
+    return stream;
+  }
+
+  it('is read on demand, to completion', async () => {
+    let pulls = 0;
+    const stream = safari<number>({
+      pull(controller) {
+        if (pulls === 3) controller.close();
+        else controller.enqueue(pulls++);
+      },
+    });
+    const p = probe(fromPull(stream), undefined, 2);
+    await until(() => p.values.length === 2, 'two values');
+    await flush();
+    expect(pulls).toBe(2);
+    p.request(5);
+    await until(() => p.completions === 1, 'completion');
+    expect(p.values).toEqual([0, 1, 2]);
+    expect(stream.locked).toBe(false);
+  });
+
+  it('is cancelled and released on unsubscribe, also while a read is pending', async () => {
+    let cancelled = 0;
+    const stream = safari<number>(
+      {
+        start(controller) {
+          controller.enqueue(1); // then nothing more, ever
+        },
+        cancel() {
+          cancelled++;
+        },
+      },
+      1,
+    );
+    const p = probe(fromPull(stream), undefined, 2);
+    await until(() => p.values.length === 1, 'the first value');
+    await flush(); // the second read is now pending
+    expect(stream.locked).toBe(true);
+    p.cancel();
+    await flush();
+    expect(cancelled).toBe(1);
+    expect(stream.locked).toBe(false);
+    expect(p.completions + p.errors.length).toBe(0);
+  });
+
+  it('a stream locked by another reader fails the subscription (getReader throws) instead of throwing out of subscribe', () => {
+    const stream = safari<number>({});
+    const other = stream.getReader();
+    const p = probe(fromPull(stream), undefined, 1);
+    expect(p.errors).toHaveLength(1);
+    expect(p.errors[0]).toBeInstanceOf(TypeError);
+    other.releaseLock();
+  });
+
+  it('a refused second subscription does not lock the stream', async () => {
+    const stream = safari<number>({
+      start(controller) {
+        controller.enqueue(1);
+        controller.close();
+      },
+    });
+    const source = fromPull(stream);
+    const first = probe(source, undefined, 5);
+    await until(() => first.completions === 1, 'completion');
+    const second = probe(source, undefined, 1);
+    expect((second.errors[0] as Error).message).toMatch(ONE_SHOT);
+    expect(stream.locked).toBe(false);
+  });
+
+  it('an error of the stream becomes the stream error', async () => {
+    const stream = safari<number>({
+      start(controller) {
+        controller.error(new Error('reset by peer'));
+      },
+    });
+    const p = probe(fromPull(stream), undefined, 1);
+    await until(() => p.errors.length === 1, 'the error');
+    expect(String(p.errors[0])).toBe('Error: reset by peer');
+    expect(stream.locked).toBe(false);
   });
 });

@@ -31,6 +31,7 @@ import {
   type WorkContext,
 } from '../index.js';
 import { countingIterable, probe, marbles } from './helpers.js';
+import { IMPLICIT_QUEUE_ADVICE } from '../lib/queue/bounded-queue.js';
 
 describe('mergeWorkers and orderedMerge: public surface', () => {
   it('are pipeable operators with typed workers and contexts', () => {
@@ -87,7 +88,7 @@ describe('mergeWorkers and orderedMerge: public surface', () => {
     );
     await expect(run).rejects.toThrow(TypeError);
     await expect(run).rejects.toThrow(
-      /mergeWorkers: 'work' must be a function returning an ObservableInput.*value #0.*got 42/,
+      /mergeWorkers: 'work' must return an ObservableInput.*value #0, but it returned 42/,
     );
   });
 });
@@ -141,7 +142,13 @@ describe('mergeWorkers: bounded by its concurrency', () => {
       const job = cold('-----(x|)');
       const out = cold('abcdefgh|').pipe(mergeWorkers(() => job, { concurrency: 2, capacity: 3, monitor }));
       // a and b run; c, d and e wait in the queue; f does not fit.
-      expectObservable(out).toBe('-----#', undefined, new OverflowError('mergeWorkers', 3, 'error'));
+      expectObservable(out).toBe(
+        '-----#',
+        undefined,
+        new OverflowError('mergeWorkers', 3, 'error', undefined, {
+          advice: IMPLICIT_QUEUE_ADVICE('mergeWorkers', 3, false),
+        }),
+      );
     });
     void error;
     expect(monitor.snapshot()).toMatchObject({ inFlight: 0, completed: 0, discarded: 4 });

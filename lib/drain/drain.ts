@@ -6,7 +6,7 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
-import { optionTypeError, reportUnhandled, type CancelReason } from '../core/errors.js';
+import { reportUnhandled, returnTypeError, type CancelReason } from '../core/errors.js';
 import { Credit } from '../core/credit.js';
 import { Ledger, currentLedger, withLedger, type StageCounts } from '../core/ledger.js';
 import { demandSource, type Producer, type ProducerSink } from '../core/producer.js';
@@ -190,12 +190,7 @@ class Drain<T, R> implements Producer {
   connect(): void {
     const output = this.segment(this.makeIntake());
     if (!isObservable(output)) {
-      throw optionTypeError(
-        this.config.name,
-        'segment',
-        'an OperatorFunction returning an Observable; it returned',
-        output,
-      );
+      throw returnTypeError(this.config.name, 'segment', 'an Observable', output);
     }
     // A segment that ends in a native operator cannot be paused; its results are then held in a
     // bounded queue that errors rather than grows when a pulling consumer falls behind.

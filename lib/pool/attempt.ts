@@ -1,5 +1,5 @@
 import { Observable, from, type ObservableInput } from 'rxjs';
-import { optionTypeError, reportUnhandled } from '../core/errors.js';
+import { reportUnhandled, returnTypeError } from '../core/errors.js';
 import type { Work } from './types.js';
 import { COMPLETED, FAILED, RUNNING, TaskContext, type Task } from './task.js';
 
@@ -130,10 +130,10 @@ export class Attempts<T, R> {
     try {
       return from(input);
     } catch {
-      throw optionTypeError(
+      throw returnTypeError(
         this.name,
         'work',
-        `a function returning an ObservableInput (Observable, Promise, array, iterable, async iterable) for value #${index}; it returned`,
+        `an ObservableInput (Observable, Promise, array, iterable, async iterable) for value #${index}`,
         input,
       );
     }

@@ -26,9 +26,15 @@ export interface PoolConfig<T, R> {
   window: number;
   failFast: boolean;
   onError: ((error: unknown, value: T, context: WorkContext) => void) | undefined;
-  retry: (Required<Omit<RetryOptions, 'shouldRetry'>> & { shouldRetry: RetryOptions['shouldRetry'] }) | undefined;
+  retry:
+    | ({ [K in Exclude<keyof RetryOptions, 'shouldRetry'>]-?: NonNullable<RetryOptions[K]> } & {
+        shouldRetry: RetryOptions['shouldRetry'];
+      })
+    | undefined;
   scheduler: SchedulerLike;
   capacity: number;
+  /** Whether `capacity` is the default (the overflow error then says so). */
+  capacityDefaulted: boolean;
   resultCapacity: number;
   overflow: 'drop-newest' | 'drop-oldest' | 'error';
   onDrop: ((value: T, event: DropEvent) => void) | undefined;
@@ -112,6 +118,7 @@ export function resolvePoolConfig<T, R>(
     retry: resolveRetry(name, opts.retry),
     scheduler,
     capacity: optionalPositiveInteger(name, 'capacity', opts.capacity, 1024),
+    capacityDefaulted: opts.capacity === undefined,
     resultCapacity: optionalPositiveInteger(name, 'resultCapacity', opts.resultCapacity, 1024),
     overflow,
     onDrop: optionalFunction(name, 'onDrop', opts.onDrop),

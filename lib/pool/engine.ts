@@ -6,6 +6,7 @@ import { demandSource, type Producer, type ProducerSink } from '../core/producer
 import type { Cancellation, DemandObservable, DemandObserver } from '../core/protocol.js';
 import { upstreamOf, type Upstream } from '../core/upstream.js';
 import { pausableOf } from '../queue/absorb.js';
+import { IMPLICIT_QUEUE_ADVICE } from '../queue/bounded-queue.js';
 import { Deque } from '../queue/deque.js';
 import { Attempts, type AttemptHost } from './attempt.js';
 import type { PoolConfig } from './config.js';
@@ -347,6 +348,7 @@ class Pool<T, R>
       onDrop: config.onDrop,
       monitor: this.stats.queuePort(),
       delayError: false,
+      overflowAdvice: IMPLICIT_QUEUE_ADVICE(config.name, config.capacity, config.capacityDefaulted),
     });
     const up = upstreamOf(pausable);
     this.upstream = up;

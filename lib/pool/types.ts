@@ -27,15 +27,15 @@ export interface RetryOptions {
   /** How many retries after the first attempt (an integer >= 1). */
   count: number;
   /** The first backoff in milliseconds (default 100); doubles each retry. */
-  delay?: number;
+  delay?: number | undefined;
   /** The cap on a backoff in milliseconds (default 30,000). */
-  maxDelay?: number;
+  maxDelay?: number | undefined;
   /** The fraction of each backoff drawn at random, 0 to 1 (default 0.5: "equal jitter"). */
-  jitter?: number;
+  jitter?: number | undefined;
   /** The random source for jitter, returning [0, 1) (default Math.random); for tests. */
-  random?: () => number;
+  random?: (() => number) | undefined;
   /** Which errors are worth a retry (default: all). */
-  shouldRetry?: (error: unknown, context: WorkContext) => boolean;
+  shouldRetry?: ((error: unknown, context: WorkContext) => boolean) | undefined;
 }
 
 /** Options shared by mergeWorkers and orderedMerge. */
@@ -49,29 +49,29 @@ export interface WorkerPoolOptions<T> {
    * `'fail-fast'` (default): the first failure is delivered and every other worker is aborted.
    * `'continue'`: a failed value is reported to `onError` and counted, and the pool goes on.
    */
-  errors?: 'fail-fast' | 'continue';
+  errors?: 'fail-fast' | 'continue' | undefined;
   /** With `errors: 'continue'`, called for each value whose work failed for good. */
-  onError?: (error: unknown, value: T, context: WorkContext) => void;
+  onError?: ((error: unknown, value: T, context: WorkContext) => void) | undefined;
   /** Retries for failed work; none by default. */
-  retry?: RetryOptions;
+  retry?: RetryOptions | undefined;
   /** Times the retry backoff (default asyncScheduler); a TestScheduler gives virtual time. */
-  scheduler?: SchedulerLike;
+  scheduler?: SchedulerLike | undefined;
   /**
    * For a source that cannot be paused only: how many values may wait for a worker (default
    * 1024). A pausable source is asked for free slots only and needs no queue.
    */
-  capacity?: number;
+  capacity?: number | undefined;
   /**
    * How many extra results may wait, beyond one per value the pool holds (default 1024): results
    * held for a pulling consumer that is not asking, or, in orderedMerge, behind a slower
    * earlier value. Only workers whose inners emit several values can reach it; one more is an
    * OverflowError. mergeWorkers with a plain subscriber never holds a result.
    */
-  resultCapacity?: number;
+  resultCapacity?: number | undefined;
   /** For a source that cannot be paused only: what a full queue does (default `'error'`). */
-  overflow?: 'drop-newest' | 'drop-oldest' | 'error';
+  overflow?: 'drop-newest' | 'drop-oldest' | 'error' | undefined;
   /** For a source that cannot be paused only: called with each dropped value. */
-  onDrop?: (value: T, event: DropEvent) => void;
+  onDrop?: ((value: T, event: DropEvent) => void) | undefined;
   /** Receives live counters; create one with {@link workerMonitor}. */
-  monitor?: Monitor<WorkerStats>;
+  monitor?: Monitor<WorkerStats> | undefined;
 }

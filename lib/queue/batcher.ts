@@ -261,7 +261,9 @@ class Batcher<T> implements Producer, DemandObserver<T> {
         return;
       default:
         this.discard(batch);
-        this.sink.error(new OverflowError(this.config.name, this.config.maxPending, 'error', 'batches'));
+        this.sink.error(
+          new OverflowError(this.config.name, this.config.maxPending, 'error', 'batches', { option: 'maxPending' }),
+        );
     }
   }
 

@@ -64,7 +64,26 @@ export interface QueueConfig<T> {
   onDrop: ((value: T, event: DropEvent) => void) | undefined;
   monitor: MonitorPort<BufferStats> | undefined;
   delayError: boolean;
+  /**
+   * Appended to the OverflowError's message: why this queue exists and how to avoid the overflow.
+   * A stage that queues a push source it was not asked to queue (the pool) passes
+   * {@link IMPLICIT_QUEUE_ADVICE}.
+   */
+  overflowAdvice?: string | undefined;
 }
+
+/**
+ * The advice for an overflow of a queue the user did not ask for: the one a pool puts in front of
+ * a source that cannot be paused. It says why the queue is there, where its capacity came from,
+ * and the two fixes. `defaulted`: the capacity is the default, not one the user passed.
+ */
+export const IMPLICIT_QUEUE_ADVICE = (operator: string, capacity: number, defaulted = true): string =>
+  `The source cannot be paused (a plain Observable such as a Subject, fromEvent or interval, or a ` +
+  `native operator between two library stages), so ${operator} queued its values while every ` +
+  `worker was busy, up to ${defaulted ? `the default 'capacity' option (${capacity})` : `its 'capacity' option (${capacity})`}. ` +
+  `Fix: read the source with fromPull() (or a channel) so that it is asked for values only when a ` +
+  `worker is free, or put an explicit boundedBuffer({ capacity, overflow: 'drop-oldest' }) (or ` +
+  `'drop-newest') in front of ${operator} to shed load.`;
 
 /** The TypeError for `block` over a source that cannot be paused, with the fix in the message. */
 export function notPausableError(operator: string): TypeError {
@@ -199,7 +218,9 @@ class QueueStage<T> implements Producer, DemandObserver<T> {
         this.ledger?.abandon(weight, this.started);
         if (this.config.onDrop !== undefined && !this.report(value, 'error')) return;
         this.fail(
-          new OverflowError(this.config.name, this.config.capacity, this.config.overflow),
+          new OverflowError(this.config.name, this.config.capacity, this.config.overflow, undefined, {
+            advice: this.config.overflowAdvice,
+          }),
           this.config.delayError,
         );
     }

@@ -123,7 +123,7 @@ export const batchFreshCases = defineCases('batchFresh', [
     expected: {
       marbles: '-x---#',
       values: { x: ['a', 'b'] },
-      error: new OverflowError('batchFresh', 1, 'error', 'batches'),
+      error: new OverflowError('batchFresh', 1, 'error', 'batches', { option: 'maxPending' }),
     },
     subscriptions: { source: '^----!' },
     verify: ({ context, expect }) => {

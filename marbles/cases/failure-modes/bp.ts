@@ -25,6 +25,7 @@ import {
 } from 'rxjs';
 import { CancelledError, OverflowError } from '../../../lib/core/errors.js';
 import { workerMonitor } from '../../../lib/pool/stats.js';
+import { IMPLICIT_QUEUE_ADVICE } from '../../../lib/queue/bounded-queue.js';
 import { boundedBuffer, bufferMonitor } from '../../../operators/boundedBuffer.js';
 import { channel, type Channel } from '../../../operators/channel.js';
 import { drainOnComplete, type DrainReport } from '../../../operators/drainOnComplete.js';
@@ -750,7 +751,12 @@ export const bpCases = defineCases('failure modes BP', [
         capacity: 2,
         overflow: 'error',
       }),
-    expected: { marbles: '----#', error: new OverflowError('mergeWorkers', 2, 'error') },
+    expected: {
+      marbles: '----#',
+      error: new OverflowError('mergeWorkers', 2, 'error', undefined, {
+        advice: IMPLICIT_QUEUE_ADVICE('mergeWorkers', 2, false),
+      }),
+    },
     subscriptions: { source: '^---!', inner: { job: ['^---!', '-^--!'] } },
   }),
 

@@ -21,7 +21,7 @@ export {
 export { channel, type Channel, type ChannelOptions, type SendOptions } from './operators/channel.js';
 export { fromPull } from './operators/fromPull.js';
 export { toAsyncIterable, type ToAsyncIterableOptions } from './operators/toAsyncIterable.js';
-export { CancelledError, type CancelReason } from './lib/core/errors.js';
+export { CancelledError, TimeoutError, type CancelReason } from './lib/core/errors.js';
 export { workerMonitor, type WorkerStats } from './lib/pool/stats.js';
 export type { RetryOptions, Work, WorkContext, WorkerPoolOptions } from './lib/pool/types.js';
 export { mergeWorkers, type MergeWorkersOptions } from './operators/mergeWorkers.js';

@@ -208,3 +208,30 @@ export function reportUnhandled(err: unknown): void {
       throw err;
     });
 }
+
+/**
+ * The reason a worker's AbortSignal is aborted with, and the error its attempt fails with, when
+ * the attempt ran longer than the pool's `timeout`. A retry sees it like any other failure; to
+ * retry everything but timeouts, `shouldRetry: (err) => !(err instanceof TimeoutError)`.
+ */
+export class TimeoutError extends Error {
+  /** Recognises a TimeoutError from any copy of the library (ESM or CJS build, or another install). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(this, TimeoutError, 'TimeoutError', value);
+  }
+
+  override readonly name = 'TimeoutError';
+  constructor(
+    /** The operator whose work timed out, e.g. `mergeWorkers`. */
+    readonly operator: string,
+    /** The limit, in milliseconds, that the attempt passed. */
+    readonly timeout: number,
+    /** The value's position in the source, from 0. */
+    readonly index: number,
+    /** Which attempt timed out: 1 for the first. */
+    readonly attempt: number,
+  ) {
+    super(`${operator}: attempt ${attempt} of value #${index} timed out after ${timeout} ms`);
+    brandError(this, 'TimeoutError');
+  }
+}

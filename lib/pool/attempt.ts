@@ -46,6 +46,7 @@ export class Attempts<T, R> {
 
   private start(task: Task<T, R>): void {
     task.attempt++;
+    const token = ++task.token;
     task.retryTimer = undefined;
     task.outcome = RUNNING;
     let output: ObservableInput<R>;
@@ -59,8 +60,8 @@ export class Attempts<T, R> {
     // subscription to it could only ignore its result, which the task's `done` flag does too.
     if (output instanceof Promise) {
       (output as Promise<R>).then(
-        (result) => this.promiseSettled(task, false, result),
-        (err: unknown) => this.promiseSettled(task, true, err),
+        (result) => this.promiseSettled(task, token, false, result),
+        (err: unknown) => this.promiseSettled(task, token, true, err),
       );
       return;
     }
@@ -93,7 +94,8 @@ export class Attempts<T, R> {
     else subscriber.add(() => this.innerEnded(task));
   }
 
-  private promiseSettled(task: Task<T, R>, rejected: boolean, outcome: unknown): void {
+  private promiseSettled(task: Task<T, R>, token: number, rejected: boolean, outcome: unknown): void {
+    if (token !== task.token) return; // an attempt that timed out: its outcome is moot
     // Nobody is subscribed to the promise to take a throw from here (a downstream callback,
     // say): report it as RxJS reports one, never as an unhandled rejection.
     try {

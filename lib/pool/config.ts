@@ -32,6 +32,10 @@ export interface PoolConfig<T, R> {
       })
     | undefined;
   scheduler: SchedulerLike;
+  /** How long one attempt may run, in ms; undefined: no limit. */
+  timeout: number | undefined;
+  /** Keyed concurrency: values of one key run one at a time, in input order. */
+  key: ((value: T) => unknown) | undefined;
   capacity: number;
   /** Whether `capacity` is the default (the overflow error then says so). */
   capacityDefaulted: boolean;
@@ -52,6 +56,8 @@ const POOL_KEYS = [
   'overflow',
   'onDrop',
   'monitor',
+  'timeout',
+  'key',
 ] as const;
 
 const RETRY_KEYS = ['count', 'delay', 'maxDelay', 'jitter', 'random', 'shouldRetry'] as const;
@@ -117,6 +123,8 @@ export function resolvePoolConfig<T, R>(
     onError,
     retry: resolveRetry(name, opts.retry),
     scheduler,
+    timeout: resolveTimeout(name, opts.timeout),
+    key: optionalFunction(name, 'key', opts.key),
     capacity: optionalPositiveInteger(name, 'capacity', opts.capacity, 1024),
     capacityDefaulted: opts.capacity === undefined,
     resultCapacity: optionalPositiveInteger(name, 'resultCapacity', opts.resultCapacity, 1024),
@@ -151,4 +159,13 @@ function resolveRetry(name: string, retry: RetryOptions | undefined): PoolConfig
     random: optionalFunction(name, 'retry.random', retry.random) ?? Math.random,
     shouldRetry: optionalFunction(name, 'retry.shouldRetry', retry.shouldRetry),
   };
+}
+
+function resolveTimeout(name: string, timeout: unknown): number | undefined {
+  if (timeout === undefined) return undefined;
+  if (typeof timeout !== 'number') throw optionTypeError(name, 'timeout', 'a number of ms > 0', timeout);
+  if (!(timeout > 0) || !Number.isFinite(timeout)) {
+    throw optionRangeError(name, 'timeout', 'a finite number of ms > 0', timeout);
+  }
+  return timerDelay(name, 'timeout', timeout);
 }

@@ -1,5 +1,5 @@
 import type { Observable, Subscription } from 'rxjs';
-import { CancelledError, OverflowError, ProtocolError, type CancelReason } from '../core/errors.js';
+import { CancelledError, OverflowError, ProtocolError, TimeoutError, type CancelReason } from '../core/errors.js';
 import { Credit } from '../core/credit.js';
 import { currentLedger, type StageEntry } from '../core/ledger.js';
 import { demandSource, type Producer, type ProducerSink } from '../core/producer.js';
@@ -65,6 +65,14 @@ class Pool<T, R>
   private readonly ledger: StageEntry | undefined;
   /** Whether work had begun on the values reaching the pool (a pool after a pool). */
   private inputStarted = false;
+  /**
+   * Keyed concurrency: each busy key (one of its values waiting to start or running) and the
+   * values of that key that wait behind it, in input order. A key leaves the map when its last
+   * value's work is over.
+   */
+  private readonly lanes: Map<unknown, Deque<Task<T, R>>> | undefined;
+  /** Values waiting in `lanes`: queued, but not startable until their key is free. */
+  private blocked = 0;
 
   constructor(
     private readonly source: Observable<T>,
@@ -73,12 +81,13 @@ class Pool<T, R>
   ) {
     this.concurrency = typeof config.concurrency === 'number' ? config.concurrency : 0;
     this.stats = new PoolStats(config.monitor);
-    config.monitor?.attach(() => this.stats.snapshot(this.waiting.size, this.runningCount));
+    config.monitor?.attach(() => this.stats.snapshot(this.waiting.size + this.blocked, this.runningCount));
     this.order = config.ordered
       ? new Ordered<T, R>(this, config.window, config.resultCapacity)
       : new Unordered<T, R>(this, config.resultCapacity);
     this.attempts = new Attempts(config.name, config.work, this);
     this.ledger = currentLedger()?.stage(config.name);
+    this.lanes = config.key === undefined ? undefined : new Map();
   }
 
   get demand(): number {
@@ -106,6 +115,7 @@ class Pool<T, R>
     }
     credit.received();
     this.order.accept(task);
+    if (this.lanes !== undefined && !this.admitKeyed(task)) return;
     // Asked for by this pump (a synchronous source answers inside request) with a slot free and
     // nobody ahead, a value starts at once: the queue would only hand it straight back. Anywhere
     // else, and above all from inside a running inner's synchronous emission (a subscriber that
@@ -124,6 +134,47 @@ class Pool<T, R>
     if (!this.finished) this.fail(err);
   }
 
+  /**
+   * Keyed concurrency: a value whose key is busy waits in its key's lane (counted as queued);
+   * false when it did, or when the key function threw (the pool then fails with what it threw).
+   */
+  private admitKeyed(task: Task<T, R>): boolean {
+    const lanes = this.lanes!;
+    let key: unknown;
+    try {
+      key = this.config.key!(task.value);
+    } catch (err) {
+      this.discard(task, this.inputStarted);
+      this.fail(err);
+      return false;
+    }
+    task.key = key;
+    const lane = lanes.get(key);
+    if (lane === undefined) {
+      lanes.set(key, new Deque<Task<T, R>>());
+      return true;
+    }
+    lane.push(task);
+    this.blocked++;
+    // It used no slot: the pump asks for the next value, to reach other keys behind this one.
+    this.sink.schedulePump();
+    return false;
+  }
+
+  /** Keyed concurrency: `task`'s work is over; the next value of its key may start, or the key is forgotten. */
+  private freeKey(task: Task<T, R>): void {
+    const lanes = this.lanes!;
+    const lane = lanes.get(task.key);
+    if (lane === undefined) return;
+    if (lane.isEmpty) {
+      lanes.delete(task.key);
+      return;
+    }
+    // Behind every value already waiting: a busy key's values take turns with the other keys'.
+    this.blocked--;
+    this.waiting.push(lane.shift());
+  }
+
   complete(): void {
     if (this.finished) return;
     this.upstreamDone = true;
@@ -139,7 +190,37 @@ class Pool<T, R>
     else this.lastRunning.after = task;
     task.before = this.lastRunning;
     this.lastRunning = task;
+    this.attempt(task);
+  }
+
+  /** Runs the next attempt of `task`, timed by `timeout` when there is one. */
+  private attempt(task: Task<T, R>): void {
     this.attempts.run(task);
+    const timeout = this.config.timeout;
+    // Armed after the attempt started (a synchronous inner may be over already), for this attempt only.
+    if (timeout === undefined || task.done || this.finished || task.retryTimer !== undefined) return;
+    const token = task.token;
+    task.timeoutTimer = this.config.scheduler.schedule(() => this.onTimeout(task, token), timeout);
+  }
+
+  private disarm(task: Task<T, R>): void {
+    task.timeoutTimer?.unsubscribe();
+    task.timeoutTimer = undefined;
+  }
+
+  /** The attempt ran past `timeout`: its signal aborts, its inner is let go, and it fails. */
+  private onTimeout(task: Task<T, R>, token: number): void {
+    task.timeoutTimer = undefined;
+    if (this.finished || task.done || task.token !== token) return;
+    task.token++; // the timed-out attempt's promise, if it settles later, is ignored
+    const err = new TimeoutError(this.config.name, this.config.timeout!, task.index, task.attempt);
+    const controller = task.controller;
+    task.controller = undefined; // the next attempt gets a signal of its own
+    controller?.abort(err);
+    const subscription = task.subscription;
+    task.subscription = undefined;
+    subscription?.unsubscribe();
+    this.onTaskError(task, err);
   }
 
   private stopRunning(task: Task<T, R>): void {
@@ -159,6 +240,7 @@ class Pool<T, R>
 
   onTaskComplete(task: Task<T, R>): void {
     if (this.finished || task.done) return;
+    this.disarm(task);
     this.endWork(task);
     if (this.order.finished(task)) this.completeTask(task);
     else this.hold(task);
@@ -167,6 +249,7 @@ class Pool<T, R>
 
   onTaskError(task: Task<T, R>, err: unknown): void {
     if (this.finished || task.done) return;
+    this.disarm(task);
     task.subscription = undefined;
     let again: boolean;
     try {
@@ -206,7 +289,8 @@ class Pool<T, R>
     this.stats.retried++;
     // The slot stays held during the backoff: the value's work is not finished.
     task.retryTimer = this.config.scheduler.schedule(() => {
-      if (!this.finished && !task.done) this.attempts.run(task);
+      task.retryTimer = undefined;
+      if (!this.finished && !task.done) this.attempt(task);
     }, wait);
     this.config.monitor?.notify();
   }
@@ -216,6 +300,7 @@ class Pool<T, R>
     task.done = true;
     task.subscription = undefined;
     this.stopRunning(task);
+    if (this.lanes !== undefined) this.freeKey(task);
   }
 
   // ---- the states a value ends in (each counted once) -----------------------------------------
@@ -291,7 +376,8 @@ class Pool<T, R>
   }
 
   private isDone(): boolean {
-    return !this.finished && this.upstreamDone && this.waiting.isEmpty && this.runningCount === 0 && this.order.idle;
+    if (this.finished || !this.upstreamDone || !this.waiting.isEmpty || this.blocked > 0) return false;
+    return this.runningCount === 0 && this.order.idle;
   }
 
   private startWaiting(): void {
@@ -311,6 +397,8 @@ class Pool<T, R>
     const free = this.concurrency - this.runningCount - this.waiting.size - outstanding;
     const n = this.order.credit(free, outstanding);
     if (n <= 0 || this.order.backedUp()) return false;
+    // Keyed: values blocked behind busy keys are read past, to reach other keys; at most `capacity` of them.
+    if (this.blocked >= this.config.capacity) return false;
     this.requesting = true;
     try {
       credit.request(n);
@@ -387,10 +475,20 @@ class Pool<T, R>
     if (wasFinished && this.runningCount === 0) return;
     this.abortRunning(reason, cause);
     while (!this.waiting.isEmpty) this.discard(this.waiting.shift(), this.inputStarted);
+    this.discardLanes();
     // A held value whose results all got out (the head just before its turn to leave the window,
     // or one with no results) is complete; one with results still waiting is discarded.
     this.order.clear((task) => (task.delivered ? this.delivered(task) : this.discard(task, true)));
     this.config.monitor?.notify();
+  }
+
+  private discardLanes(): void {
+    if (this.lanes === undefined) return;
+    for (const lane of this.lanes.values()) {
+      while (!lane.isEmpty) this.discard(lane.shift(), this.inputStarted);
+    }
+    this.lanes.clear();
+    this.blocked = 0;
   }
 
   private abortRunning(reason: CancelReason, cause: unknown): void {
@@ -403,6 +501,7 @@ class Pool<T, R>
       task.before = task.after = undefined;
       task.retryTimer?.unsubscribe();
       task.retryTimer = undefined;
+      this.disarm(task);
       task.done = true;
       if (task.resolved) {
         // A resolved promise whose result is being delivered as take(n) ends: no work to stop,

@@ -45,6 +45,13 @@ export class Task<T, R> {
   /** The running attempt's inner subscription (not for a Promise: it has nothing to cancel). */
   subscription: Subscription | undefined = undefined;
   retryTimer: Subscription | undefined = undefined;
+  /** The running attempt's `timeout`, when the pool has one. */
+  timeoutTimer: Subscription | undefined = undefined;
+  /**
+   * Changes when an attempt starts and when one times out: a promise of an attempt that timed out
+   * settles later with a stale token and is ignored.
+   */
+  token = 0;
   outcome = RUNNING;
   failure: unknown = undefined;
   /**
@@ -52,6 +59,8 @@ export class Task<T, R> {
    * result (lib/core/ledger.ts); 0 once its first result has left or outside a drain.
    */
   weight = 0;
+  /** Keyed concurrency: the value's key. */
+  key: unknown = undefined;
   /** Neighbours in the pool's list of running tasks: O(1) in and out, no hashing. */
   before: Task<T, R> | undefined = undefined;
   after: Task<T, R> | undefined = undefined;
@@ -95,6 +104,8 @@ export class Task<T, R> {
  */
 export class TaskContext implements WorkContext {
   readonly #task: Task<unknown, unknown>;
+  /** The signal this context handed out: a timed-out attempt keeps its own aborted one. */
+  #signal: AbortSignal | undefined = undefined;
 
   constructor(
     task: Task<unknown, unknown>,
@@ -108,6 +119,6 @@ export class TaskContext implements WorkContext {
   }
 
   get signal(): AbortSignal {
-    return (this.#task.controller ??= new AbortController()).signal;
+    return (this.#signal ??= (this.#task.controller ??= new AbortController()).signal);
   }
 }

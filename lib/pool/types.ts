@@ -54,11 +54,12 @@ export interface WorkerPoolOptions<T> {
   onError?: ((error: unknown, value: T, context: WorkContext) => void) | undefined;
   /** Retries for failed work; none by default. */
   retry?: RetryOptions | undefined;
-  /** Times the retry backoff (default asyncScheduler); a TestScheduler gives virtual time. */
+  /** Times the retry backoff and `timeout` (default asyncScheduler); a TestScheduler gives virtual time. */
   scheduler?: SchedulerLike | undefined;
   /**
-   * For a source that cannot be paused only: how many values may wait for a worker (default
-   * 1024). A pausable source is asked for free slots only and needs no queue.
+   * For a source that cannot be paused: how many values may wait for a worker (default 1024). A
+   * pausable source is asked for free slots only and needs no queue. With `key`, also how many
+   * values may wait behind busy keys (read past them to reach other keys).
    */
   capacity?: number | undefined;
   /**
@@ -72,6 +73,23 @@ export interface WorkerPoolOptions<T> {
   overflow?: 'drop-newest' | 'drop-oldest' | 'error' | undefined;
   /** For a source that cannot be paused only: called with each dropped value. */
   onDrop?: ((value: T, event: DropEvent) => void) | undefined;
+  /**
+   * How long one attempt may run, in milliseconds (timed on `scheduler`). When it passes, the
+   * attempt's signal is aborted with a {@link TimeoutError}, its inner is unsubscribed, and the
+   * attempt fails with that error: a retry sees it like any other failure
+   * (`shouldRetry: (err) => !(err instanceof TimeoutError)` retries everything else). The next
+   * attempt gets a fresh signal. No limit by default.
+   */
+  timeout?: number | undefined;
+  /**
+   * Keyed concurrency: values with the same key (compared with `Map` semantics, SameValueZero) run
+   * one at a time and in input order; values of different keys run in parallel up to
+   * `concurrency`. A value whose key is busy waits, counted as queued. A hot key cannot starve the
+   * others: it holds one worker at a time, and the pool reads past its waiting values, up to
+   * `capacity` of them, to reach values of other keys, which start first. A key is forgotten when
+   * its last value finishes.
+   */
+  key?: ((value: T) => unknown) | undefined;
   /** Receives live counters; create one with {@link workerMonitor}. */
   monitor?: Monitor<WorkerStats> | undefined;
 }

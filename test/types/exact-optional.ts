@@ -78,6 +78,8 @@ const poolUndefined = {
   overflow: u,
   onDrop: u,
   monitor: u,
+  timeout: u,
+  key: u,
 };
 exact<typeof poolUndefined, AllUndefined<WorkerPoolOptions<number>>>(true);
 const poolOptions = { concurrency: 2, ...poolUndefined } satisfies WorkerPoolOptions<number>;

@@ -41,3 +41,14 @@ export {
   type StageAbandoned,
 } from './operators/drainOnComplete.js';
 export type { AbandonTally, Cancellation } from './lib/core/protocol.js';
+export { rateLimit, rateMonitor, type RateLimitOptions, type RateStats } from './operators/rateLimit.js';
+export {
+  BROADCAST_MAX_IN_FLIGHT,
+  LagError,
+  broadcast,
+  broadcastMonitor,
+  type BroadcastOptions,
+  type BroadcastStats,
+  type LagDropEvent,
+  type LagPolicy,
+} from './operators/broadcast.js';

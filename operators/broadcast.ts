@@ -362,11 +362,18 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
       end: undefined,
     };
     connection = conn;
-    conn.upstream.connect({
-      next: (value) => onValue(conn, value),
-      error: (err) => onEnd(conn, { err }),
-      complete: () => onEnd(conn, undefined),
-    });
+    // Asked before the source starts, so a synchronous one delivers it during the subscription
+    // instead of filling the push-source queue before anyone has asked.
+    const first = Math.max(0, wanted(conn));
+    conn.pending = first;
+    conn.upstream.connect(
+      {
+        next: (value) => onValue(conn, value),
+        error: (err) => onEnd(conn, { err }),
+        complete: () => onEnd(conn, undefined),
+      },
+      first,
+    );
   }
 
   function disconnect(): void {
@@ -502,6 +509,14 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
    * minus values held for it, and the values already on their way count against it.
    */
   function request(conn: Connection<T>): void {
+    const want = wanted(conn);
+    if (want > 0) {
+      conn.pending += want;
+      conn.upstream.request(want);
+    }
+  }
+
+  function wanted(conn: Connection<T>): number {
     let room = maxLag === undefined ? Infinity : 0;
     let live = 0;
     for (const m of members) {
@@ -510,12 +525,8 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
       const r = m.sink.demand - m.held.size;
       room = maxLag === undefined ? Math.min(room, r) : Math.max(room, r);
     }
-    if (live === 0) return;
-    const want = Math.min(room, BROADCAST_MAX_IN_FLIGHT) - conn.pending;
-    if (want > 0) {
-      conn.pending += want;
-      conn.upstream.request(want);
-    }
+    if (live === 0) return 0;
+    return Math.min(room, BROADCAST_MAX_IN_FLIGHT) - conn.pending;
   }
 
   return demandSource<T>(NAME, join);

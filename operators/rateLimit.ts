@@ -332,11 +332,15 @@ function startLimiter<T>(source: Observable<T>, config: RateConfig<T>, sink: Pro
    */
   function refill(): void {
     if (upstream === undefined || upstreamDone || finished) return;
-    const want = Math.min(slotsFree(), sink.demand) - outstanding - held.size;
+    const want = wanted();
     if (want > 0) {
       outstanding += want;
       upstream.request(want);
     }
+  }
+
+  function wanted(): number {
+    return Math.min(slotsFree(), sink.demand) - outstanding - held.size;
   }
 
   function connect(): void {
@@ -352,7 +356,11 @@ function startLimiter<T>(source: Observable<T>, config: RateConfig<T>, sink: Pro
     pausable = pullable === source;
     const up = upstreamOf(pullable);
     upstream = up;
-    up.connect({ next: onValue, error: onError, complete: onComplete });
+    // Asked before the source starts, so a synchronous one delivers it during the subscription
+    // instead of filling the push-source queue before anyone has asked.
+    const first = Math.max(0, wanted());
+    outstanding = first;
+    up.connect({ next: onValue, error: onError, complete: onComplete }, first);
     sink.schedulePump();
   }
 

@@ -9,7 +9,6 @@ import {
   map,
   mergeMap,
   of,
-  range,
   take,
   throwError,
   toArray,
@@ -205,7 +204,9 @@ describe('rateLimit', () => {
       const scheduler = virtualTime();
       const source = new Subject<number>();
       let error: unknown;
-      source.pipe(rateLimit({ count: 1, per: 10, scheduler, capacity: 2 })).subscribe({ error: (e) => (error = e) });
+      source
+        .pipe(rateLimit({ count: 1, per: 10, scheduler, capacity: 2 }))
+        .subscribe({ error: (e: unknown) => (error = e) });
       for (let i = 0; i < 4; i++) source.next(i);
       expect(error).toEqual(new OverflowError('rateLimit', 2, 'error'));
       expect(source.observed).toBe(false);
@@ -230,7 +231,7 @@ describe('rateLimit', () => {
             },
           }),
         )
-        .subscribe({ error: (e) => (error = e) });
+        .subscribe({ error: (e: unknown) => (error = e) });
       for (let i = 0; i < 3; i++) source.next(i);
       expect(error).toBe(boom);
       expect(source.observed).toBe(false);

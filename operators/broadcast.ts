@@ -214,7 +214,7 @@ function resolveConfig<T>(options: unknown): BroadcastConfig<T> {
     'monitor',
   ]);
   const maxLag = opts.maxLag === undefined ? undefined : positiveInteger(NAME, 'maxLag', opts.maxLag);
-  const onLag = opts.onLag ?? 'error';
+  const onLag = opts.onLag === undefined ? 'error' : opts.onLag;
   if (onLag !== 'drop' && onLag !== 'error' && onLag !== 'detach') {
     throw optionTypeError(NAME, 'onLag', "'drop', 'error' or 'detach'", onLag);
   }

@@ -200,6 +200,27 @@ describe('broadcast', () => {
       conserved(monitor.snapshot());
     });
 
+    it("[BP-07] library: a laggard's dropped values are counted in the monitor and passed to onDrop, with the subscriber", () => {
+      const monitor = broadcastMonitor();
+      const seen: string[] = [];
+      const shared = fromPull(['a', 'b', 'c', 'd']).pipe(
+        broadcast({
+          connectAt: 2,
+          maxLag: 1,
+          onLag: 'drop',
+          monitor,
+          onDrop: (v, e) => seen.push(`${v}@${e.subscriber}`),
+        }),
+      );
+      const slow = probe(shared);
+      shared.subscribe();
+      slow.request(5);
+      expect(slow.values).toEqual(['a']);
+      expect(seen).toEqual(['b@1', 'c@1', 'd@1']);
+      expect(monitor.snapshot()).toMatchObject({ dropped: 3, emitted: 5, offered: 8 });
+      conserved(monitor.snapshot());
+    });
+
     it("'error': the laggard fails with a LagError, what it held is discarded and counted, the others go on", () => {
       const monitor = broadcastMonitor();
       const shared = fromPull([1, 2, 3, 4]).pipe(broadcast({ connectAt: 2, maxLag: 1, monitor }));

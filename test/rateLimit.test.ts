@@ -10,6 +10,7 @@ import {
   mergeMap,
   of,
   take,
+  throttleTime,
   throwError,
   toArray,
   type MonoTypeOperatorFunction,
@@ -157,6 +158,28 @@ describe('rateLimit', () => {
       expect(starts).toEqual([0, 0, 10, 10, 20, 20]);
       expect(results).toEqual([0, 1, 2, 3, 4, 5]);
       expect(scheduler.actions).toEqual([]);
+    });
+  });
+
+  describe('[BP-07] drop without metric', () => {
+    it('[BP-07] naive: throttleTime keeps a rate by dropping, and nothing counts what it dropped (pinned)', () => {
+      marbles(({ cold, expectObservable }, scheduler) => {
+        // b to f arrive while the window opened by a is still running: all five are gone.
+        expectObservable(cold('abcdef|').pipe(throttleTime(6, scheduler))).toBe('a-----|');
+      });
+    });
+
+    it('[BP-07] library: rateLimit keeps the same rate by delaying: every value arrives, and the monitor accounts for each', () => {
+      marbles(({ cold, expectObservable }, scheduler) => {
+        const monitor = rateMonitor();
+        expectObservable(cold('abcdef|').pipe(rateLimit({ count: 1, per: 5, scheduler, monitor }))).toBe(
+          'a 4ms b 4ms c 4ms d 4ms e 4ms (f|)',
+        );
+        scheduler.schedule(() => {
+          expect(monitor.snapshot()).toMatchObject({ received: 6, emitted: 6, discarded: 0 });
+          expect(monitor.snapshot().queue).toMatchObject({ dropped: 0, discarded: 0 });
+        }, 100);
+      });
     });
   });
 

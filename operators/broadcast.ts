@@ -173,8 +173,8 @@ export function broadcastMonitor(): Monitor<BroadcastStats> {
  * of subscribers. A subscriber that never asks stops the source without `maxLag` (that is what
  * "the slowest sets the pace" means); use `maxLag` with `'detach'` or `'error'` if one may stall.
  *
- * Failure modes guarded against: an unbounded queue per subscriber (BP-01, ML-01), drops without
- * a metric (BP-07), a slow consumer silently overrun by a shared source (ML-08).
+ * Failure modes guarded against: an unbounded queue per subscriber (`share()` in front of slow
+ * consumers: BP-01, ML-01), a laggard's values dropped without a metric (BP-07).
  *
  * ## Example
  * ```ts

@@ -114,8 +114,7 @@ export function rateMonitor(): Monitor<RateStats> {
  * value: work that starts later than it is pulled (a queue after the limiter) may bunch.
  *
  * Failure modes guarded against: an unbounded queue in front of a rate (`bufferTime` +
- * `concatMap`) (BP-01, ML-01), dropping without a metric (`throttleTime`) (BP-07), a retry storm
- * against a rate-limited dependency is paced when the limiter feeds the pool (BP-11).
+ * `concatMap`: BP-01, ML-01), a rate kept by dropping without a metric (`throttleTime`: BP-07).
  *
  * ## Example
  * ```ts

@@ -30,7 +30,6 @@ import {
   rateLimit,
   rateMonitor,
   broadcast,
-  broadcastMonitor,
   LagError,
 } from '../../index.js';
 import { PROTOCOL_VERSION, demandProtocolOf, toDemandObservable } from '../../lib/core/protocol.js';

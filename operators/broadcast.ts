@@ -272,6 +272,8 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
   let connection: Connection<T> | undefined;
   let queueMonitor: Monitor<BufferStats> | undefined;
   let nextId = 1;
+  let liveMembers = 0; // members in state 'live'
+  let departed = false; // a member is 'gone' and still in `members`
   let running = false;
   let again = false;
   let received = 0;
@@ -285,11 +287,7 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
 
   const stats = (): BroadcastStats => {
     let held = 0;
-    let subscribers = 0;
-    for (const m of members) {
-      held += m.held.size;
-      if (m.state === 'live') subscribers++;
-    }
+    for (const m of members) held += m.held.size;
     const queue = queueMonitor?.snapshot();
     return {
       received,
@@ -299,7 +297,7 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
       discarded,
       held,
       unclaimed,
-      subscribers,
+      subscribers: liveMembers,
       laggards,
       connections,
       queue,
@@ -312,11 +310,17 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
   function join(sink: ProducerSink<T>): Producer {
     const member: Member<T> = { sink, id: nextId++, held: new Deque<T>(), state: 'live' };
     members.push(member);
+    liveMembers++;
     return {
       pump: run,
-      teardown: () => leave(member),
+      teardown: (cancellation) => {
+        // Only this subscriber's share is abandoned: the source is shared, so its cancellation
+        // is not passed upstream (the source is released when the last subscriber leaves).
+        cancellation?.tally?.record(NAME, member.held.size, 0);
+        leave(member);
+      },
       connect: () => {
-        if (connection === undefined && liveCount() >= connectAt) connect();
+        if (connection === undefined && liveMembers >= connectAt) connect();
         run();
       },
     };
@@ -327,17 +331,21 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
     if (member.state === 'gone') return;
     discarded += member.held.size;
     member.held.clear();
-    member.state = 'gone';
+    setState(member, 'gone');
     run(); // releases the source if it was the last live subscriber, else recomputes the pace
   }
 
-  function liveCount(): number {
-    let n = 0;
-    for (const m of members) if (m.state === 'live') n++;
-    return n;
+  /** The one place a member changes state, so the live count stays right. */
+  function setState(m: Member<T>, state: 'draining' | 'gone'): void {
+    if (m.state === 'live') liveMembers--;
+    m.state = state;
+    if (state === 'gone') departed = true;
   }
 
+  /** Drops departed members; deferred while a loop runs over `members`. */
   function compact(): void {
+    if (!departed) return;
+    departed = false;
     for (let i = members.length - 1; i >= 0; i--) if (members[i]!.state === 'gone') members.splice(i, 1);
   }
 
@@ -416,7 +424,7 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
       for (const m of members.slice()) if (m.state !== 'gone') m.sink.error(failure.err);
       return;
     }
-    for (const m of members) if (m.state === 'live') m.state = 'draining';
+    for (const m of members) if (m.state === 'live') setState(m, 'draining');
   }
 
   // ---- distributing values -------------------------------------------------------------------
@@ -458,7 +466,7 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
     laggards++;
     discarded++; // the value that did not fit
     if (onLag === 'error') m.sink.error(new LagError(NAME, maxLag!));
-    else m.state = 'draining'; // detach: no new values; completes once `held` is empty
+    else setState(m, 'draining'); // detach: no new values; completes once `held` is empty
   }
 
   /**
@@ -483,7 +491,7 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
         drainHeld();
         compact();
         // The last live subscriber left (or was detached): release the source, as share() does.
-        if (connection !== undefined && liveCount() === 0) disconnect();
+        if (connection !== undefined && liveMembers === 0) disconnect();
         if (connection !== undefined) request(connection);
       } while (again);
     } finally {

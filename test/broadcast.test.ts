@@ -27,7 +27,7 @@ import {
   type BroadcastStats,
 } from '../index.js';
 import { Monitor } from '../lib/core/monitor.js';
-import { PROTOCOL_VERSION, toDemandObservable, type DemandObserver } from '../lib/core/protocol.js';
+import { PROTOCOL_VERSION, demandProtocolOf, toDemandObservable, type DemandObserver } from '../lib/core/protocol.js';
 import { countingIterable, marbles, probe } from './helpers.js';
 
 /** offered = emitted + dropped + discarded + held, the conservation law of the copies. */
@@ -487,6 +487,24 @@ describe('broadcast', () => {
       expect(p.values).toEqual([1]);
       expect(p.errors[0]).toBeInstanceOf(ProtocolError);
       expect((p.errors[0] as Error).message).toMatch(/^broadcast: .*rule 1\.1/);
+    });
+
+    it("a subscriber's cancellation reports what it held to the tally, and is not passed to the shared source", () => {
+      const ch = channel<number>({ capacity: 4 });
+      const shared = ch.observable.pipe(broadcast({ maxLag: 4, onLag: 'drop' }));
+      const records: [string, number, number][] = [];
+      const slow = probe(shared);
+      const fast: number[] = [];
+      shared.subscribe((v) => fast.push(v));
+      [1, 2, 3].forEach((v) => ch.trySend(v));
+      expect(fast).toEqual([1, 2, 3]);
+      slow.cancel();
+      const handle = demandProtocolOf(shared)!.subscribe({ next() {}, error() {}, complete() {} });
+      [4, 5].forEach((v) => ch.trySend(v));
+      handle.cancel({ reason: 'deadline', tally: { record: (...entry) => records.push(entry) } });
+      expect(records).toEqual([['broadcast', 2, 0]]);
+      ch.trySend(6);
+      expect(fast).toEqual([1, 2, 3, 4, 5, 6]); // the source is still connected for the others
     });
 
     it('feeds library stages: two pools share one source, read at the pace of the slower pool', async () => {

@@ -253,6 +253,8 @@ interface Member<T> {
   readonly id: number;
   readonly held: Deque<T>;
   state: 'live' | 'draining' | 'gone';
+  /** The connection it gets values from; undefined while it waits for `connectAt`. */
+  conn: Connection<T> | undefined;
 }
 
 /** One subscription to the source. */
@@ -308,7 +310,7 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
   // ---- subscribers joining and leaving -------------------------------------------------------
 
   function join(sink: ProducerSink<T>): Producer {
-    const member: Member<T> = { sink, id: nextId++, held: new Deque<T>(), state: 'live' };
+    const member: Member<T> = { sink, id: nextId++, held: new Deque<T>(), state: 'live', conn: connection };
     members.push(member);
     liveMembers++;
     return {
@@ -370,6 +372,7 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
       end: undefined,
     };
     connection = conn;
+    for (const m of members) if (m.state === 'live') m.conn = conn;
     // Asked before the source starts, so a synchronous one delivers it during the subscription
     // instead of filling the push-source queue before anyone has asked.
     const first = Math.max(0, wanted(conn));
@@ -421,7 +424,8 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
     disconnect();
     if (failure !== undefined) {
       // Every subscriber present is told at once; what it held is discarded (counted in leave).
-      for (const m of members.slice()) if (m.state !== 'gone') m.sink.error(failure.err);
+      // (A subscriber still draining an earlier connection's values is not told.)
+      for (const m of members.slice()) if (m.state !== 'gone' && m.conn === conn) m.sink.error(failure.err);
       return;
     }
     for (const m of members) if (m.state === 'live') setState(m, 'draining');

@@ -334,6 +334,30 @@ describe('broadcast', () => {
       conserved(monitor.snapshot());
     });
 
+    it('a source error reaches only the subscribers of that connection, not one still draining an earlier one', () => {
+      let round = 0;
+      const source = new Observable<number>((subscriber) => {
+        round++;
+        if (round === 1) {
+          subscriber.next(1);
+          subscriber.next(2);
+          subscriber.complete();
+        } else subscriber.error('second round failed');
+      });
+      const shared = source.pipe(broadcast({ connectAt: 2, maxLag: 2, onLag: 'detach' }));
+      const draining = probe(shared);
+      shared.subscribe();
+      expect(draining.values).toEqual([]); // holds 1 and 2; the first round has completed
+      const next: unknown[] = [];
+      shared.subscribe({ error: (e) => next.push(e) });
+      shared.subscribe({ error: (e) => next.push(e) });
+      expect(next).toEqual(['second round failed', 'second round failed']);
+      expect(draining.errors).toEqual([]);
+      draining.request(5);
+      expect(draining.values).toEqual([1, 2]);
+      expect(draining.completions).toBe(1);
+    });
+
     it('a push source is absorbed by the bounded queue, and fails with an OverflowError when it is full', () => {
       const source = new Subject<number>();
       const shared = source.pipe(broadcast({ capacity: 2 }));

@@ -37,3 +37,14 @@ export {
 export type { AbandonTally, Cancellation } from './lib/core/protocol.js';
 export type { OverflowDetail } from './lib/core/errors.js';
 export type { PullInput, ReadableStreamLike } from './operators/fromPull.js';
+export { rateLimit, rateMonitor, type RateLimitOptions, type RateStats } from './operators/rateLimit.js';
+export {
+  BROADCAST_MAX_IN_FLIGHT,
+  LagError,
+  broadcast,
+  broadcastMonitor,
+  type BroadcastOptions,
+  type BroadcastStats,
+  type LagDropEvent,
+  type LagPolicy,
+} from './operators/broadcast.js';

@@ -82,7 +82,7 @@ function isSchedulerLike(value: unknown): value is SchedulerLike {
 export function optionalMonitor<S extends object>(
   operator: string,
   value: unknown,
-  factory: 'bufferMonitor' | 'workerMonitor' | 'batchMonitor',
+  factory: string,
 ): MonitorPort<S> | undefined {
   if (value === undefined) return undefined;
   const port = monitorPort<S>(value, factory);

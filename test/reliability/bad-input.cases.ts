@@ -28,6 +28,10 @@ import {
   type DemandHandle,
   type DemandObserver,
   type PullInput,
+  rateLimit,
+  rateMonitor,
+  broadcast,
+  LagError,
 } from '../../index.js';
 import { PROTOCOL_VERSION, demandProtocolOf, toDemandObservable } from '../../lib/core/protocol.js';
 
@@ -977,6 +981,9 @@ export const BAD_INPUTS: readonly BadInput[] = [
 
   // ---- an explicit undefined is an absent option, for every optional option ----
   ...explicitUndefinedRows(),
+  // ---- rateLimit, broadcast (issue 16) ----
+  ...rateLimitRows(),
+  ...broadcastRows(),
 ];
 
 /** A misspelt or unknown option key is a TypeError naming the operator, the key and the nearest known key. */
@@ -1056,6 +1063,8 @@ function stageRows(): BadInput[] {
     ['orderedMerge', () => orderedMerge(work, { concurrency: 2 })],
     ['batchFresh', () => batchFresh<number>({ size: 1 })],
     ['drainOnComplete', () => drainOnComplete(mergeWorkers(work, { concurrency: 1 }), { deadline: Infinity })],
+    ['rateLimit', () => rateLimit<number>({ count: 100, per: 1000 })],
+    ['broadcast', () => broadcast<number>()],
   ];
   const flat = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
   return stages.flatMap(([fn, stage]): BadInput[] => [
@@ -1353,3 +1362,143 @@ function explicitUndefinedRows(): BadInput[] {
 
 /** How many invalid inputs the table tries (docs/reliability.md quotes it). */
 export const INVALID_INPUTS_TRIED = BAD_INPUTS.length;
+
+/** rateLimit's options, and a source that sends more than it was asked for. */
+function rateLimitRows(): BadInput[] {
+  const withOption = (name: string) => (value: unknown) => rateLimit({ count: 2, per: 10, [name]: value });
+  return [
+    ...optionRows('rateLimit', 'options', (value) => rateLimit(value as never), OPTIONS_OBJECT),
+    ...optionRows(
+      'rateLimit',
+      'count',
+      (value) => rateLimit({ count: value as never, per: 10 }),
+      positiveIntegerRows(true),
+    ),
+    ...optionRows('rateLimit', 'per', (value) => rateLimit({ count: 1, per: value as never }), [
+      [undefined, TypeError, 'missing'],
+      [0, RangeError],
+      [-1, RangeError],
+      [NaN, RangeError],
+      [Infinity, RangeError],
+      [TOO_LONG, RangeError],
+      ['10', TypeError],
+    ]),
+    ...optionRows('rateLimit', 'burst', withOption('burst'), [
+      ...positiveIntegerRows(false),
+      [3, RangeError, '3 with count 2 (more than count)'],
+    ]),
+    ...optionRows('rateLimit', 'scheduler', withOption('scheduler'), [
+      [{}, TypeError],
+      [42, TypeError],
+      [null, TypeError],
+      [NO_NOW, TypeError, 'an object with schedule but no now'],
+    ]),
+    ...optionRows('rateLimit', 'capacity', withOption('capacity'), positiveIntegerRows(false)),
+    ...optionRows('rateLimit', 'overflow', withOption('overflow'), [
+      ['block', TypeError],
+      ['drop', TypeError],
+      [42, TypeError],
+    ]),
+    ...optionRows('rateLimit', 'onDrop', withOption('onDrop'), [[42, TypeError]]),
+    ...optionRows('rateLimit', 'monitor', withOption('monitor'), [
+      [{}, TypeError],
+      [{ snapshot: () => ({}) }, TypeError, 'a look-alike object'],
+      [bufferMonitor(), TypeError, "bufferMonitor() (another operator's kind)"],
+    ]),
+    {
+      fn: 'rateLimit',
+      input: "an unknown option key ('rate')",
+      run: () =>
+        throwsNamed(
+          () => rateLimit({ count: 1, per: 1, rate: 2 } as never),
+          TypeError,
+          /rateLimit: unknown option 'rate'/,
+        ),
+    },
+    {
+      fn: 'rateLimit',
+      input: 'a demand-aware source that sends values nobody requested (ProtocolError citing rule 1.1)',
+      run: () => {
+        const up = rogue();
+        const p = pull(up.source.pipe(rateLimit({ count: 1, per: 10 })), 5);
+        for (let i = 0; i < 3; i++) up.observer().next(i);
+        assert.deepEqual(p.values, [0]);
+        assert.equal(p.errors.length, 1);
+        assert.ok(p.errors[0] instanceof ProtocolError);
+        assert.match((p.errors[0] as Error).message, /^rateLimit: .*rule 1\.1/);
+      },
+    },
+  ];
+}
+
+/** broadcast's options, a source that sends more than it was asked for, and a subscriber that asks for 0. */
+function broadcastRows(): BadInput[] {
+  const withOption = (name: string) => (value: unknown) => broadcast({ [name]: value });
+  const withLag = (value: unknown) => broadcast({ maxLag: 1, onLag: value as never });
+  return [
+    ...optionRows('broadcast', 'options', (value) => broadcast(value as never), OPTIONS_OBJECT.slice(1)),
+    ...optionRows('broadcast', 'connectAt', withOption('connectAt'), positiveIntegerRows(false)),
+    ...optionRows('broadcast', 'maxLag', withOption('maxLag'), positiveIntegerRows(false)),
+    ...optionRows('broadcast', 'onLag', withLag, [
+      ['skip', TypeError],
+      [42, TypeError],
+      [null, TypeError],
+    ]),
+    {
+      fn: 'broadcast',
+      input: 'onLag without maxLag (nobody can lag; the option would do nothing)',
+      run: () => throwsNamed(() => broadcast({ onLag: 'drop' }), TypeError, /broadcast: 'onLag' needs 'maxLag'/),
+    },
+    ...optionRows('broadcast', 'onDrop', withOption('onDrop'), [[42, TypeError]]),
+    ...optionRows('broadcast', 'capacity', withOption('capacity'), positiveIntegerRows(false)),
+    ...optionRows('broadcast', 'overflow', withOption('overflow'), [
+      ['block', TypeError],
+      ['drop', TypeError],
+      [42, TypeError],
+    ]),
+    ...optionRows('broadcast', 'monitor', withOption('monitor'), [
+      [{}, TypeError],
+      [{ snapshot: () => ({}) }, TypeError, 'a look-alike object'],
+      [rateMonitor(), TypeError, "rateMonitor() (another operator's kind)"],
+    ]),
+    {
+      fn: 'broadcast',
+      input: "an unknown option key ('maxlag', a typo)",
+      run: () => throwsNamed(() => broadcast({ maxlag: 2 } as never), TypeError, /did you mean 'maxLag'\?/),
+    },
+    {
+      fn: 'broadcast',
+      input: 'a demand-aware source that sends values nobody requested (ProtocolError citing rule 1.1)',
+      run: () => {
+        const up = rogue();
+        const p = pull(up.source.pipe(broadcast()), 1);
+        for (let i = 0; i < 3; i++) up.observer().next(i);
+        assert.deepEqual(p.values, [0]);
+        assert.equal(p.errors.length, 1);
+        assert.ok(p.errors[0] instanceof ProtocolError);
+        assert.match((p.errors[0] as Error).message, /^broadcast: .*rule 1\.1/);
+      },
+    },
+    {
+      fn: 'broadcast',
+      input: 'a subscriber that requests 0: a ProtocolError to it alone; the others go on',
+      run: () => {
+        const shared = fromPull([1, 2, 3]).pipe(broadcast({ connectAt: 2, maxLag: 1, onLag: 'detach' }));
+        let bad: DemandHandle | undefined;
+        const errors: unknown[] = [];
+        demandProtocolOf(shared)!.subscribe({
+          start: (h) => (bad = h),
+          next: () => undefined,
+          error: (e) => errors.push(e),
+          complete: () => undefined,
+        });
+        const good: unknown[] = [];
+        shared.subscribe({ next: (v) => good.push(v), complete: () => good.push('|') });
+        bad!.request(0);
+        assert.ok(errors[0] instanceof ProtocolError);
+        assert.ok(!(errors[0] instanceof LagError));
+        assert.deepEqual(good, [1, 2, 3, '|']);
+      },
+    },
+  ];
+}

@@ -313,7 +313,7 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
     liveMembers++;
     return {
       pump: run,
-      teardown: (cancellation) => {
+      teardown: () => {
         // Only this subscriber's share is abandoned: the source is shared, so its cancellation
         // is not passed upstream (the source is released when the last subscriber leaves).
         leave(member);

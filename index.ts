@@ -41,3 +41,4 @@ export {
   type StageAbandoned,
 } from './operators/drainOnComplete.js';
 export type { AbandonTally, Cancellation } from './lib/core/protocol.js';
+export { paceDemand, type PaceDemandOptions } from './operators/paceDemand.js';

@@ -42,3 +42,7 @@ export {
 } from './operators/drainOnComplete.js';
 export type { AbandonTally, Cancellation } from './lib/core/protocol.js';
 export { paceDemand, type PaceDemandOptions } from './operators/paceDemand.js';
+export { toReadableStream, type ToReadableStreamOptions } from './operators/toReadableStream.js';
+export { writeToStream, type WriteToStreamOptions } from './operators/writeToStream.js';
+export { abortable } from './operators/abortable.js';
+export type { PushBufferOptions } from './operators/pull-adapter.js';

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { NEVER, Subject, finalize, firstValueFrom, map, of, take, toArray } from 'rxjs';
 import { abortable, fromPull, isDemandAware, mergeWorkers, orderedMerge, type Cancellation } from '../index.js';
@@ -96,10 +97,20 @@ describe('abortable', () => {
     expect(errors).toEqual(['bye']);
     expect(events.observed).toBe(false);
 
-    // Listener bookkeeping: after completion, aborting reaches nobody.
-    const other = new AbortController();
-    expect(await firstValueFrom(of(1, 2).pipe(abortable(other.signal), toArray()))).toEqual([1, 2]);
-    other.abort();
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('removes its abort listener when the subscription ends, however it ends', async () => {
+    const { signal } = new AbortController();
+    expect(await firstValueFrom(of(1, 2).pipe(abortable(signal), toArray()))).toEqual([1, 2]);
+    expect(await firstValueFrom(fromPull([1, 2]).pipe(abortable(signal), toArray()))).toEqual([1, 2]);
+    const sub = fromPull(countingIterable().iterable).pipe(abortable(signal), take(0)).subscribe();
+    fromPull(countingIterable().iterable).pipe(abortable(signal), take(5)).subscribe();
+    sub.unsubscribe();
+    const live = NEVER.pipe(abortable(signal)).subscribe();
+    expect(getEventListeners(signal, 'abort')).toHaveLength(1);
+    live.unsubscribe();
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
 
   it('a synchronous endless source stopped by take, and finalize order', () => {

@@ -7,6 +7,7 @@ import { mergeWorkersCases } from './mergeWorkers.js';
 import { drainOnCompleteCases } from './drainOnComplete.js';
 import { failureModeGroups } from './failure-modes/index.js';
 import { paceDemandCases } from './paceDemand.js';
+import { abortableCases } from './abortable.js';
 
 /** Every case file's group; add a new operator's cases here and they are tested and drawn. */
 export const caseGroups: readonly CaseGroup[] = [
@@ -18,6 +19,7 @@ export const caseGroups: readonly CaseGroup[] = [
   batchFreshCases,
   ...failureModeGroups,
   paceDemandCases,
+  abortableCases,
 ];
 
 /** Every case, checked for unique ids and titles. */

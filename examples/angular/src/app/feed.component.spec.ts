@@ -1,7 +1,7 @@
 import { provideZonelessChangeDetection } from '@angular/core';
 import { TestBed, type ComponentFixture } from '@angular/core/testing';
 import { Subject, VirtualTimeScheduler } from 'rxjs';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { FEED_EVENTS, FeedComponent, type FeedEvent } from './feed.component';
 import { FRAME_PERIOD, FRAME_SCHEDULER } from './tokens';
 
@@ -79,5 +79,30 @@ describe('FeedComponent', () => {
     fixture.destroy();
     expect(events.observed).toBe(false);
     expect(frames.actions.every((a) => a.closed)).toBe(true);
+  });
+});
+
+describe('FeedComponent with the default scheduler (animation frames of the DOM)', () => {
+  it('paces by requestAnimationFrame: 5 at once, 5 a frame after, the overflow dropped', async () => {
+    const events = new Subject<FeedEvent>();
+    TestBed.configureTestingModule({
+      imports: [FeedComponent],
+      providers: [provideZonelessChangeDetection(), { provide: FEED_EVENTS, useValue: events }],
+    });
+    const fixture = TestBed.createComponent(FeedComponent);
+    await fixture.whenStable();
+    for (let id = 0; id < 200; id++) events.next({ id, text: `event ${id}` });
+    const counters = (): string =>
+      (fixture.nativeElement as HTMLElement).querySelector('.counters')?.textContent?.trim() ?? '';
+    await fixture.whenStable();
+    expect(counters()).toBe('shown 5 · dropped 0');
+    // However fast the frames come, the outcome is the same: the newest 50 are shown, 145 dropped.
+    await vi.waitFor(
+      async () => {
+        await fixture.whenStable();
+        expect(counters()).toBe('shown 55 · dropped 145');
+      },
+      { timeout: 10_000, interval: 20 },
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import fc from 'fast-check';
 import { NEVER, Observable, Subject, lastValueFrom, of, throwError } from 'rxjs';
 import { fromPull, mergeWorkers, OverflowError, type Cancellation } from '../index.js';
 import { toNodeReadable, writeTo } from '../node.js';
@@ -170,6 +171,35 @@ describe('writeTo', () => {
       expect(sink.written).toHaveLength(40);
       expect(sink.writable.writableFinished).toBe(true);
     }
+  });
+
+  it('property: whatever the highWaterMark and the pace of the sink, never more than highWaterMark unwritten, nothing lost', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.nat(3), { minLength: 1, maxLength: 30 }),
+        async (highWaterMark, releases) => {
+          const total = 25;
+          const counted = countingIterable(total);
+          const sink = gatedWritable(highWaterMark);
+          let completed = false;
+          fromPull(counted.iterable)
+            .pipe(writeTo(sink.writable))
+            .subscribe({ complete: () => (completed = true) });
+          // The sink releases 0..3 writes per turn, then 1 per turn until the end.
+          for (const n of [...releases, ...Array<number>(total + 1).fill(1)]) {
+            if (completed) break;
+            await flush();
+            expect(counted.pulled() - sink.written.length).toBeLessThanOrEqual(highWaterMark);
+            for (let i = 0; i < n; i++) sink.releaseOne();
+          }
+          await flush();
+          expect(completed).toBe(true);
+          expect(sink.written).toEqual(Array.from({ length: total }, (_, i) => i));
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it("fails the pipeline with the Writable's error and unsubscribes the source", async () => {

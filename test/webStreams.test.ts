@@ -1,4 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import fc from 'fast-check';
 import { NEVER, Observable, Subject, lastValueFrom, of, throwError } from 'rxjs';
 import {
   OverflowError,
@@ -100,6 +101,29 @@ describe('toReadableStream', () => {
       await reader.cancel();
       expect(counted.returned()).toBe(true);
     }
+  });
+
+  it('property: whatever the highWaterMark and the pace of reads, pulled <= read + highWaterMark, in order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(5),
+        fc.array(fc.nat(3), { minLength: 1, maxLength: 15 }),
+        async (highWaterMark, pauses) => {
+          const counted = countingIterable();
+          const reader = toReadableStream(fromPull(counted.iterable), { highWaterMark }).getReader();
+          let read = 0;
+          for (const pause of pauses) {
+            for (let i = 0; i < pause; i++) await flush(); // the reader is busy; the stream may fill
+            expect(counted.pulled()).toBeLessThanOrEqual(read + highWaterMark);
+            const { value } = await reader.read();
+            expect(value).toBe(read++);
+          }
+          await reader.cancel();
+          expect(counted.returned()).toBe(true);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it('reads everything, then closes; an error errors the stream after the values before it', async () => {

@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'docs/', 'coverage/', '.tmp/'] },
+  { ignores: ['dist/', 'node_modules/', 'docs/', 'coverage/', '.tmp/', 'examples/angular/'] },
   js.configs.recommended,
   // Type-aware rules catch floating promises and unsafe `any` flows, which matter in
   // subscription/teardown code; the repo is small enough that the type program builds in seconds.

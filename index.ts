@@ -34,7 +34,7 @@ export {
   type DrainReport,
   type StageCounts,
 } from './operators/drainOnComplete.js';
-export type { AbandonTally, Cancellation } from './lib/core/protocol.js';
+export type { Cancellation } from './lib/core/protocol.js';
 export type { OverflowDetail } from './lib/core/errors.js';
 export type { PullInput, ReadableStreamLike } from './operators/fromPull.js';
 export { rateLimit, rateMonitor, type RateLimitOptions, type RateStats } from './operators/rateLimit.js';
@@ -48,3 +48,8 @@ export {
   type LagDropEvent,
   type LagPolicy,
 } from './operators/broadcast.js';
+export { paceDemand, type PaceDemandOptions } from './operators/paceDemand.js';
+export { toReadableStream, type ToReadableStreamOptions } from './operators/toReadableStream.js';
+export { writeToStream, type WriteToStreamOptions } from './operators/writeToStream.js';
+export { abortable } from './operators/abortable.js';
+export type { PushBufferOptions } from './operators/pull-adapter.js';

@@ -1,7 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['index.ts'],
+  entry: ['index.ts', 'node.ts'],
+  // One copy of the shared code for both entries, in CJS too (ESM splits by default): an error
+  // class thrown by rxjs-backpressure/node must be the one `instanceof` sees from the main entry.
+  splitting: true,
   format: ['esm', 'cjs'],
   // With "type": "module", tsup names ESM output .js/.d.ts and CJS output .cjs/.d.cts,
   // which is exactly what the exports map in package.json points at.

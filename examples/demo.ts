@@ -17,9 +17,10 @@ import { runInNewContext } from 'node:vm';
 import { Observable, from, mergeMap, tap } from 'rxjs';
 import { boundedBuffer, bufferMonitor, fromPull, mergeWorkers, workerMonitor } from '../index.js';
 
-const EVENTS = 20_000; // per run
+// DEMO_EVENTS and DEMO_BUFFER make a small run (npm test runs the demo with 600 events, buffer 100).
+const EVENTS = Number(process.env['DEMO_EVENTS'] ?? 20_000); // per run
 const CONCURRENCY = 16;
-const BUFFER = 1_000; // boundedBuffer capacity
+const BUFFER = Number(process.env['DEMO_BUFFER'] ?? 1_000); // boundedBuffer capacity
 const BURST = 20; // push source: events per 1 ms tick (up to 20k events/s, faster than the workers)
 const PROGRESS_MS = 250;
 

@@ -21,8 +21,9 @@ type Kind = 'mergeMap' | 'mergeWorkers';
 type Mode = 'time' | 'heap';
 
 const CONCURRENCY = 4;
-const SIZES = [100_000, 200_000, 400_000];
-const TIME_RUNS = 3;
+// MEASURE_SIZES (comma-separated) and MEASURE_RUNS make a small run (npm test uses 2,000 and 1 run).
+const SIZES = (process.env['MEASURE_SIZES'] ?? '100000,200000,400000').split(',').map(Number);
+const TIME_RUNS = Number(process.env['MEASURE_RUNS'] ?? 3);
 
 function* numbers(n: number): Generator<number> {
   for (let i = 0; i < n; i++) yield i;
@@ -87,7 +88,7 @@ if (kindArg !== undefined && nArg !== undefined && modeArg !== undefined) {
   };
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`Node ${process.version}, ${process.platform}/${process.arch}, concurrency ${CONCURRENCY}`);
-  console.log('work = x => Promise.resolve(x); times: median of 3 runs; heap: peak live heap after GC');
+  console.log(`work = x => Promise.resolve(x); times: median of ${TIME_RUNS} run(s); heap: peak live heap after GC`);
   console.log('');
   console.log('pipeline                    values   wall (ms)    CPU (ms)   live heap (MB)');
   for (const kind of ['mergeMap', 'mergeWorkers'] as const) {

@@ -47,6 +47,9 @@ export interface BoundedBufferOptions<T> {
  * Values wait in a ring buffer of `capacity` slots until downstream asks for them. A library
  * stage downstream (mergeWorkers, toAsyncIterable, ...) pulls through the demand handshake; an
  * ordinary subscriber asks for everything, so values pass straight through.
+ * It therefore bounds only against a library stage downstream: in a UI put {@link paceDemand}
+ * last, on a server a pool or a stream sink (writeTo, {@link toReadableStream}), in a script
+ * {@link toAsyncIterable} (docs/adapters.md).
  *
  * What a full queue does with the next value:
  * - `drop-newest`: drops the arriving value; the queue is unchanged.

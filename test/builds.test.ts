@@ -7,7 +7,7 @@
  * Uses dist/ as `npm test` leaves it (it builds before the unit tests); builds it when missing.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +29,8 @@ beforeAll(async () => {
   }
   mkdirSync(copyDir, { recursive: true });
   writeFileSync(`${copyDir}package.json`, '{ "type": "module" }\n');
-  copyFileSync(`${dist}index.js`, `${copyDir}index.js`);
+  // The ESM build and the chunks it shares with the other entries: a second installed copy.
+  for (const file of readdirSync(dist)) if (file.endsWith('.js')) copyFileSync(`${dist}${file}`, `${copyDir}${file}`);
   builds.esm = (await import(pathToFileURL(`${dist}index.js`).href)) as Build;
   builds.cjs = createRequire(import.meta.url)(`${dist}index.cjs`) as Build;
   builds.copy = (await import(pathToFileURL(`${copyDir}index.js`).href)) as Build;

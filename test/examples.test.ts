@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createJobServer, type Job } from '../examples/http-503.js';
 import { generatedText, parseInteger, sumRecords } from '../examples/realistic-pipeline.js';
@@ -123,4 +125,78 @@ describe('examples/http-503.ts', () => {
       await service.close();
     }
   });
+});
+
+/**
+ * The examples that are programs rather than modules run as they would from a shell (`node
+ * --import tsx`), with sizes made small through their environment variables. Their output is
+ * checked for what does not depend on the machine's speed.
+ */
+function runExample(path: string, env: Record<string, string>): Promise<string> {
+  const repo = fileURLToPath(new URL('..', import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', path],
+      { cwd: repo, env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 16 * 2 ** 20 },
+      (err, stdout, stderr) =>
+        err === null ? resolve(stdout) : reject(new Error(`${path}: ${err.message}\n${stderr}`)),
+    );
+  });
+}
+
+/** The numbers of a summary row, after its label. */
+function row(output: string, label: string): string[] {
+  const line = output.split('\n').find((l) => l.trimStart().startsWith(label));
+  if (line === undefined) throw new Error(`no row '${label}' in:\n${output}`);
+  return line
+    .slice(line.indexOf(label) + label.length)
+    .trim()
+    .split(/\s+/);
+}
+
+describe('examples that are programs, run small', () => {
+  it(
+    'examples/demo.ts: the pausable source drops nothing and stays within the buffer; the push source counts every drop',
+    { timeout: 120_000 },
+    async () => {
+      const out = await runExample('examples/demo.ts', { DEMO_EVENTS: '600', DEMO_BUFFER: '100' });
+      // time, CPU, done, dropped, peak queue, heap growth
+      const pulled = row(out, 'fromPull → boundedBuffer(block) → mergeWorkers');
+      expect(pulled.slice(2, 4)).toEqual(['600', '0']);
+      expect(Number(pulled[4])).toBeLessThanOrEqual(100);
+      const merged = row(out, 'generator → mergeMap');
+      expect(merged.slice(2, 5)).toEqual(['600', '0', '584']); // everything but the 16 running was queued
+      const pushed = row(out, 'push → boundedBuffer(drop-oldest) → mergeWorkers');
+      expect(Number(pushed[2]) + Number(pushed[3])).toBe(600);
+      expect(out).toContain('done + dropped = 600');
+    },
+  );
+
+  it(
+    'examples/measure-mergemap.ts: both pipelines deliver every value, in child processes',
+    { timeout: 120_000 },
+    async () => {
+      const out = await runExample('examples/measure-mergemap.ts', { MEASURE_SIZES: '2000', MEASURE_RUNS: '1' });
+      expect(out).toContain('median of 1 run(s)');
+      for (const label of ['range + mergeMap', 'fromPull + mergeWorkers']) {
+        const [values, wall, cpu, heap] = row(out, label).map(Number);
+        expect(values).toBe(2000);
+        for (const n of [wall, cpu, heap]) expect(Number.isFinite(n)).toBe(true);
+      }
+    },
+  );
+
+  it(
+    'examples/worker-threads/main.ts: 12 jobs on 2 threads, then take(3) aborts the jobs still running',
+    { timeout: 120_000 },
+    async () => {
+      const out = await runExample('examples/worker-threads/main.ts', { WORKER_THREADS: '2', WORKER_CHUNK: '20000' });
+      expect(out).toContain('2 worker threads, mergeWorkers concurrency 2');
+      // The primes below 240,000.
+      expect(out).toContain('21221 primes;');
+      expect(out).toMatch(/got jobs \d+, \d+, \d+ in \d+ ms; \d+ thread\(s\) terminated/);
+      expect(out).not.toMatch(/aborted \((?!CancelledError, reason 'unsubscribed')/);
+    },
+  );
 });

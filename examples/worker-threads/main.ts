@@ -25,8 +25,9 @@ interface Done {
   thread: number;
 }
 
-const THREADS = availableParallelism();
-const CHUNK = 500_000;
+// WORKER_THREADS and WORKER_CHUNK make a small run (npm test uses 2 threads, 20,000 numbers a job).
+const THREADS = Number(process.env['WORKER_THREADS'] ?? availableParallelism());
+const CHUNK = Number(process.env['WORKER_CHUNK'] ?? 500_000);
 
 /** Jobs are made lazily: fromPull asks the generator for one only when a thread is free. */
 function* jobs(count: number): Generator<Job> {

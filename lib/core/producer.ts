@@ -30,7 +30,7 @@ export interface Producer {
   pump(): void;
   /**
    * Releases everything the producer holds; called exactly once, on terminal or cancel. On a
-   * cancel it gets the consumer's cancellation, to pass upstream and to report to its tally.
+   * cancel it gets the consumer's cancellation, to pass upstream.
    */
   teardown(cancellation?: Cancellation): void;
   /**

@@ -48,21 +48,15 @@ export interface DemandHandle {
   cancel(cancellation?: Cancellation): void;
 }
 
-/** Why a subscription is cancelled, and where stages report what they abandon. */
+/** Why a subscription is cancelled, passed upstream from stage to stage. */
 export interface Cancellation {
   /** Why: `'unsubscribed'`, `'sibling-failed'`, `'source-failed'` or `'deadline'`. */
   readonly reason: CancelReason;
-  /** Present when someone (drainOnComplete) wants to know what each stage abandoned. */
-  readonly tally?: AbandonTally;
-}
-
-/** Collects, stage by stage, what a cancellation abandoned. */
-export interface AbandonTally {
   /**
-   * `queued`: values held and never passed on (waiting, or finished results not yet emitted);
-   * `inFlight`: values whose work was aborted.
+   * The error that caused it, if any (an AbortSignal's reason, a stream's cancel reason): pools
+   * pass it on as the `cause` of the CancelledError their workers' signals abort with.
    */
-  record(operator: string, queued: number, inFlight: number): void;
+  readonly cause?: unknown;
 }
 
 /** The object a pausable Observable carries under {@link DEMAND}. */

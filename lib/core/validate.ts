@@ -1,6 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import { optionRangeError, optionTypeError, type OverflowPolicy } from './errors.js';
-import { monitorPort, type MonitorPort } from './monitor.js';
+import { monitorPort, type MonitorPort } from './monitor-port.js';
 
 /** The largest length a JavaScript array can have: a larger capacity could never be allocated. */
 export const MAX_COUNT = 2 ** 32 - 1;

@@ -450,7 +450,7 @@ class Pool<T, R>
   }
 
   teardown(cancellation?: Cancellation): void {
-    this.release(cancellation?.reason ?? 'unsubscribed', undefined, cancellation);
+    this.release(cancellation?.reason ?? 'unsubscribed', cancellation?.cause, cancellation);
   }
 
   private fail(err: unknown, reason: CancelReason = 'source-failed'): void {

@@ -8,6 +8,8 @@ import { drainOnCompleteCases } from './drainOnComplete.js';
 import { failureModeGroups } from './failure-modes/index.js';
 import { rateLimitCases } from './rateLimit.js';
 import { broadcastCases } from './broadcast.js';
+import { paceDemandCases } from './paceDemand.js';
+import { abortableCases } from './abortable.js';
 
 /** Every case file's group; add a new operator's cases here and they are tested and drawn. */
 export const caseGroups: readonly CaseGroup[] = [
@@ -20,6 +22,8 @@ export const caseGroups: readonly CaseGroup[] = [
   ...failureModeGroups,
   rateLimitCases,
   broadcastCases,
+  paceDemandCases,
+  abortableCases,
 ];
 
 /** Every case, checked for unique ids and titles. */

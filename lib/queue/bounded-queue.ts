@@ -119,9 +119,10 @@ function startQueue<T>(source: Observable<T>, config: QueueConfig<T>, sink: Prod
     received++;
     if (outstanding !== Infinity && outstanding > 0) outstanding--;
     if (queue.isEmpty && sink.demand > 0) {
-      // Passed straight on: nothing is queued, so a pump would find nothing to do.
+      // Passed straight on: nothing is queued, so a pump would find nothing to do. Only `block`
+      // meters the source, so only it has anything to refill.
       emit(value);
-      refill();
+      if (block) refill();
       monitor?.notify();
       return;
     }

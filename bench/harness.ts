@@ -1,8 +1,8 @@
 // A small benchmark harness on performance.now(): interleaved repetitions and medians. Timed runs
 // start after a scavenge only (a full gc() makes V8 throw away optimised code, so the first run
-// after one measures recompilation, not the code); heap and bytes allocated are measured in runs
-// of their own after a full gc(), with the heap sampled on a 5 ms interval and every 1024 items
-// inside the hot loop. `--cold` adds timed runs after a full gc() as a separate column.
+// after one measures recompilation, not the code); bytes allocated are counted in the timed runs
+// (v8.GCProfiler); peak heap is measured in runs of its own after a full gc(), sampled on a 5 ms
+// interval and every 1024 items inside the hot loop. `--cold` adds timed runs after a full gc() as a separate column.
 import v8 from 'node:v8';
 
 const MB = 1024 * 1024;
@@ -130,8 +130,10 @@ export interface Row {
   itemsPerSec: number;
   /** From the heap run (its own run, after a full gc()). */
   peakHeapMB: number;
-  /** Bytes allocated per value in the heap run (null without --expose-gc). */
+  /** Bytes allocated per value, median over the timed runs. */
   bytesPerValue: number | null;
+  /** The same, counted in the heap run (after a full gc(), so on code V8 may have to recompile). */
+  heapRunBytesPerValue?: number | null;
   /** This row's median time divided by the primary (ours) row's, at the same n and concurrency. */
   ratioVsOurs: number | null;
   reps: number;
@@ -166,6 +168,8 @@ interface Sample {
   ms: number;
   /** User + system CPU time of the process during the run: less disturbed by other processes. */
   cpuMs: number;
+  /** Allocated during the run: the heap's growth plus what every collection in it freed. */
+  allocatedBytes: number;
   count: number;
   sum: number;
   hash: number;
@@ -173,8 +177,30 @@ interface Sample {
 
 interface HeapSample extends Sample {
   peakMB: number;
-  /** Allocated during the run: the heap's growth plus what every collection in it freed. */
-  allocatedBytes: number;
+}
+
+/**
+ * Counts the bytes allocated while it runs, from v8.GCProfiler's record of every collection:
+ * used heap at the end - at the start + what each collection freed. Exact whatever garbage was
+ * there before (what an old collection frees was in the start figure too), so timed runs need
+ * no full gc() for it, and it counts the code as warm as the timed run is.
+ */
+class AllocationCounter {
+  private readonly profiler = new v8.GCProfiler();
+  private readonly start = usedHeap();
+
+  constructor() {
+    this.profiler.start();
+  }
+
+  stop(): number {
+    const profile = this.profiler.stop() as { statistics: GcStatistic[] } | undefined;
+    let freed = 0;
+    for (const s of profile?.statistics ?? []) {
+      freed += s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize;
+    }
+    return usedHeap() - this.start + freed;
+  }
 }
 
 /** A timed run: a scavenge before it (a full gc() when cold), no heap sampling in it. */
@@ -183,45 +209,51 @@ async function measure(impl: Impl, n: number, c: number, deadlineMs: number, col
   else scavenge();
   const deadline = impl.primary === true ? Infinity : performance.now() + deadlineMs;
   const probe = new Probe(0, deadline);
+  const allocations = new AllocationCounter();
   const cpuStart = process.cpuUsage();
   const start = performance.now();
-  await impl.run(n, c, probe);
+  let allocatedBytes = NaN;
+  try {
+    await impl.run(n, c, probe);
+  } finally {
+    allocatedBytes = allocations.stop();
+  }
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
-  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, count: probe.count, sum: probe.sum, hash: probe.hash };
+  return {
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    allocatedBytes,
+    count: probe.count,
+    sum: probe.sum,
+    hash: probe.hash,
+  };
 }
 
-/**
- * A heap run, apart from the timed ones: a full gc() for the baseline, the heap sampled while it
- * goes, and every collection during it recorded (v8.GCProfiler) to count the bytes allocated.
- */
+/** A heap run, apart from the timed ones: a full gc() for the baseline, the heap sampled while it goes. */
 async function measureHeap(impl: Impl, n: number, c: number, deadlineMs: number): Promise<HeapSample> {
   collect();
   const deadline = impl.primary === true ? Infinity : performance.now() + deadlineMs;
-  const gcs = new v8.GCProfiler();
   const probe = new Probe(usedHeap(), deadline, true);
   const sampler = setInterval(probe.sampleHeap, 5);
-  gcs.start();
+  const allocations = new AllocationCounter();
   const cpuStart = process.cpuUsage();
   const start = performance.now();
-  let freed = 0;
+  let allocatedBytes = NaN;
   try {
     await impl.run(n, c, probe);
   } finally {
     clearInterval(sampler);
-    const profile = gcs.stop() as { statistics: GcStatistic[] } | undefined;
-    for (const s of profile?.statistics ?? [])
-      freed += s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize;
+    allocatedBytes = allocations.stop();
   }
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
-  const end = usedHeap();
   probe.sampleHeap();
   return {
     ms,
     cpuMs: (cpu.user + cpu.system) / 1000,
     peakMB: (probe.peak - probe.base) / MB,
-    allocatedBytes: end - probe.base + freed,
+    allocatedBytes,
     count: probe.count,
     sum: probe.sum,
     hash: probe.hash,
@@ -399,7 +431,9 @@ export async function runCase(def: CaseDef, opts: RunOptions): Promise<{ rows: R
           coldMedianMs: cold === undefined ? null : round(median(cold.map((s) => s.ms)), 3),
           itemsPerSec: Math.round(n / (ms / 1000)),
           peakHeapMB: heap === undefined ? NaN : round(heap.peakMB, 2),
-          bytesPerValue: heap === undefined || !gcExposed ? null : Math.round(heap.allocatedBytes / n),
+          // Counted in the timed runs, on code as warm as theirs (the heap run follows a full gc()).
+          bytesPerValue: Math.round(median(list.map((s) => s.allocatedBytes)) / n),
+          heapRunBytesPerValue: heap === undefined ? null : Math.round(heap.allocatedBytes / n),
           ratioVsOurs: null,
           reps: list.length,
           samplesMs: list.map((s) => round(s.ms, 3)),
@@ -417,7 +451,7 @@ export async function runCase(def: CaseDef, opts: RunOptions): Promise<{ rows: R
         const cold = row.coldMedianMs === null ? '' : ` (cold ${row.coldMedianMs.toFixed(1)} ms)`;
         opts.log(
           `  ${`${row.impl} (${row.variant})`.padEnd(58)} ${row.medianMs.toFixed(1).padStart(9)} ms ` +
-            `${row.peakHeapMB.toFixed(1).padStart(7)} MB ${String(row.bytesPerValue ?? '-').padStart(6)} B/value${ratio}${cold}`,
+            `${row.peakHeapMB.toFixed(1).padStart(7)} MB ${String(row.bytesPerValue ?? '-').padStart(6)} B/value (heap run ${row.heapRunBytesPerValue ?? '-'})${ratio}${cold}`,
         );
       }
       rows.push(...cellRows);

@@ -36,6 +36,8 @@ const log = (line: string): void => {
 const source: LibrarySource = { ref: values.worktree ? 'worktree' : values.ref };
 // --from re-renders saved results: no run, so no build either (the cases only lend their notes).
 const CASES = makeCases(values.from === undefined ? await loadLibrary(source) : await importSource());
+// Named now, when the library is built: a commit made while the run goes must not be credited.
+const measuredSource = describeSource(source);
 
 function machine(): Results['machine'] {
   const cpus = os.cpus();
@@ -79,7 +81,7 @@ async function measureAll(): Promise<Results> {
     v8: process.versions.v8,
     machine: machine(),
     loadAverage: { start: loadStart, end: os.loadavg() },
-    commit: describeSource(source),
+    commit: measuredSource,
     date: new Date().toISOString(),
     quick: values.quick,
     cold: values.cold,

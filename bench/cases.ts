@@ -600,6 +600,14 @@ const forAwait: CaseDef = {
   ],
 };
 
+/**
+ * Points the cases at another build of the library: their implementations read it when they run,
+ * so bench/ab.ts can run the same functions against two builds in turn.
+ */
+export function useLibrary(library: Library): void {
+  lib = library;
+}
+
 /** The cases, run against the given build of the library. */
 export function makeCases(library: Library): readonly CaseDef[] {
   lib = library;

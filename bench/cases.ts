@@ -4,11 +4,20 @@ import { Readable } from 'node:stream';
 import { Effect, Stream } from 'effect';
 import pLimit from 'p-limit';
 import pMap, { pMapIterable } from 'p-map';
-import { bufferCount, concatMap, mergeMap, of, range } from 'rxjs';
+import { bufferCount, concatMap, from, mergeMap, of, range } from 'rxjs';
 import { eachValueFrom } from 'rxjs-for-await';
 import type { CaseDef, Impl, Probe } from './harness.js';
 import type { Library } from './library.js';
-import { asyncNumbers, drain, drainIterable, jitterWork, numbers, promiseWork, timerWork } from './work.js';
+import {
+  asyncNumbers,
+  drain,
+  drainIterable,
+  jitterWork,
+  numbers,
+  promiseWork,
+  resolvedWork,
+  timerWork,
+} from './work.js';
 
 type AsyncWork = (x: number) => Promise<number>;
 
@@ -30,13 +39,15 @@ async function viaPLimit(n: number, c: number, probe: Probe, work: AsyncWork): P
   }
 }
 
-/** A pool of c async loops taking the next index from a shared counter: no library, no queue. */
+/**
+ * A pool of c async loops taking the next value from one shared iterator (the same generator
+ * ours reads): no library, no queue.
+ */
 async function handPool(n: number, c: number, probe: Probe, work: AsyncWork): Promise<void> {
-  let next = 0;
+  const values = numbers(n);
   const loop = async (): Promise<void> => {
-    while (next < n) {
-      const result = await work(next++);
-      probe.take(result);
+    for (let next = values.next(); next.done !== true; next = values.next()) {
+      probe.take(await work(next.value));
     }
   };
   const loops: Promise<void>[] = [];
@@ -195,7 +206,7 @@ function slowWork(
     },
     {
       impl: 'hand-written',
-      variant: 'c async loops on a shared counter',
+      variant: 'c async loops on a shared iterator',
       whyFaster: WHY_FLOOR,
       run: (n, c, p) => handPool(n, c, p, work),
     },
@@ -221,10 +232,12 @@ const ordered: CaseDef = {
     'The same fast source, with work that takes 1 to 4 microtask hops (so values finish out of ' +
     'order), and results required in input order.',
   runs: [
-    { concurrency: 4, sizes: [10_000, 100_000] },
+    { concurrency: 4, sizes: [10_000, 100_000, 1_000_000], peersUpTo: 100_000 },
     { concurrency: 16, sizes: [10_000, 100_000] },
   ],
-  note: 'N=10^6 is not run, to keep the full run near ten minutes; the unordered case shows how ours grows to 10^6.',
+  note:
+    'N=10^6 runs at concurrency 4 for ours and the hand-written floor only (for the floor target), to keep the ' +
+    'full run near ten minutes.',
   oursPerValue: OUR_PER_VALUE.replace('.', ', and holds each result in the reorder window until its turn.'),
   ordered: true,
   impls: [
@@ -278,6 +291,88 @@ const ordered: CaseDef = {
       variant: 'ring of c promises, awaited oldest first',
       whyFaster: WHY_FLOOR,
       run: (n, c, p) => handOrdered(n, c, p, jitterWork),
+    },
+  ],
+};
+
+const FLOOR_SIZES = [10_000, 100_000, 1_000_000];
+const FLOOR_NOTE =
+  'The work is `x => Promise.resolve(x)`, as in issue 12 and examples/measure-mergemap.ts, so that what is ' +
+  'measured is the plumbing. At 10^6 only ours and the hand-written floor run, to keep the run short.';
+
+const resolved: CaseDef = {
+  id: 'resolved-work',
+  title: 'Floor: a resolved promise per value',
+  description:
+    'A synchronous source of N numbers and work that returns an already resolved promise, at concurrency 4 ' +
+    'and 16; results consumed as they finish.',
+  note: FLOOR_NOTE,
+  oursPerValue: OUR_PER_VALUE,
+  runs: [
+    { concurrency: 4, sizes: FLOOR_SIZES, peersUpTo: 100_000 },
+    { concurrency: 16, sizes: FLOOR_SIZES, peersUpTo: 100_000 },
+  ],
+  ordered: false,
+  impls: [
+    {
+      impl: OURS,
+      variant: 'fromPull + mergeWorkers',
+      ours: true,
+      primary: true,
+      run: (n, c, p) =>
+        drain(lib.fromPull(numbers(n)).pipe(lib.mergeWorkers(resolvedWork, { concurrency: c })), p.take),
+    },
+    {
+      impl: 'rxjs',
+      variant: 'range + mergeMap(work, c)',
+      whyFaster: WHY_MERGE_MAP,
+      whySlower: SHIFT_SLOWER,
+      run: (n, c, p) => drain(range(0, n).pipe(mergeMap(resolvedWork, c)), p.take),
+    },
+    {
+      impl: 'p-map',
+      variant: 'pMapIterable(iterable, work, unordered)',
+      whyFaster: WHY_P_MAP,
+      run: (n, c, p) =>
+        drainIterable(pMapIterable(numbers(n), resolvedWork, { concurrency: c, preserveOrder: false }), p),
+    },
+    {
+      impl: 'hand-written',
+      variant: 'c async loops on a shared iterator',
+      whyFaster: WHY_FLOOR,
+      run: (n, c, p) => handPool(n, c, p, resolvedWork),
+    },
+  ],
+};
+
+const resolvedOrdered: CaseDef = {
+  id: 'resolved-ordered',
+  title: 'Floor: a resolved promise per value, in order',
+  description: 'The same source and work, with results required in input order, at concurrency 4.',
+  note: FLOOR_NOTE,
+  oursPerValue: OUR_PER_VALUE.replace('.', ', and holds each result in the reorder window until its turn.'),
+  runs: [{ concurrency: 4, sizes: FLOOR_SIZES, peersUpTo: 100_000 }],
+  ordered: true,
+  impls: [
+    {
+      impl: OURS,
+      variant: 'fromPull + orderedMerge',
+      ours: true,
+      primary: true,
+      run: (n, c, p) =>
+        drain(lib.fromPull(numbers(n)).pipe(lib.orderedMerge(resolvedWork, { concurrency: c })), p.take),
+    },
+    {
+      impl: 'p-map',
+      variant: 'pMapIterable(iterable, work)',
+      whyFaster: WHY_P_MAP,
+      run: (n, c, p) => drainIterable(pMapIterable(numbers(n), resolvedWork, { concurrency: c }), p),
+    },
+    {
+      impl: 'hand-written',
+      variant: 'ring of c promises, awaited oldest first',
+      whyFaster: WHY_FLOOR,
+      run: (n, c, p) => handOrdered(n, c, p, resolvedWork),
     },
   ],
 };
@@ -392,10 +487,11 @@ const syncBuffer: CaseDef = {
   impls: [
     {
       impl: OURS,
-      variant: "range + boundedBuffer({ capacity: 1024, overflow: 'error' })",
+      variant: "range + boundedBuffer({ capacity: 1024, overflow: 'drop-newest' })",
       ours: true,
       primary: true,
-      run: (n, _c, p) => drain(range(0, n).pipe(lib.boundedBuffer({ capacity: 1024, overflow: 'error' })), p.take),
+      run: (n, _c, p) =>
+        drain(range(0, n).pipe(lib.boundedBuffer({ capacity: 1024, overflow: 'drop-newest' })), p.take),
     },
     {
       impl: OURS,
@@ -420,6 +516,49 @@ const syncBuffer: CaseDef = {
     },
   ],
 };
+
+const syncFromPull: CaseDef = {
+  id: 'sync-fromPull',
+  title: 'Synchronous overhead: fromPull over an array',
+  description: 'N numbers from an array through fromPull to an ordinary subscriber, against RxJS\u2019s `from`.',
+  runs: [{ concurrency: null, sizes: SYNC_SIZES }],
+  ordered: true,
+  impls: [
+    {
+      impl: OURS,
+      variant: 'fromPull(array)',
+      ours: true,
+      primary: true,
+      run: (n, _c, p) => drain(lib.fromPull(arrayOf(n)), p.take),
+    },
+    {
+      impl: 'rxjs',
+      variant: 'from(array)',
+      whyFaster: 'from(array) is a for loop over the array that checks `subscriber.closed`: no demand accounting.',
+      run: (n, _c, p) => drain(from(arrayOf(n)), p.take),
+    },
+    {
+      impl: 'hand-written',
+      variant: 'for loop over the array',
+      whyFaster: WHY_FLOOR,
+      run: (n, _c, p) => {
+        const array = arrayOf(n);
+        for (let i = 0; i < array.length; i++) p.take(array[i]!);
+      },
+    },
+  ],
+};
+
+/** The input array of the fromPull case, made once per size (its making is not what is timed). */
+const arrays = new Map<number, readonly number[]>();
+function arrayOf(n: number): readonly number[] {
+  let array = arrays.get(n);
+  if (array === undefined) {
+    array = Array.from({ length: n }, (_, i) => i);
+    arrays.set(n, array);
+  }
+  return array;
+}
 
 const forAwait: CaseDef = {
   id: 'for-await',
@@ -461,9 +600,19 @@ const forAwait: CaseDef = {
   ],
 };
 
+/**
+ * Points the cases at another build of the library: their implementations read it when they run,
+ * so bench/ab.ts can run the same functions against two builds in turn.
+ */
+export function useLibrary(library: Library): void {
+  lib = library;
+}
+
 /** The cases, run against the given build of the library. */
 export function makeCases(library: Library): readonly CaseDef[] {
   lib = library;
+  // Made before any run, so that no timed run pays for making its input.
+  for (const n of [1_000, 10_000, ...SYNC_SIZES]) arrayOf(n);
   return [
     slowWork(
       'slow-work-promise',
@@ -472,11 +621,11 @@ export function makeCases(library: Library): readonly CaseDef[] {
       'work that resolves after one microtask (`await Promise.resolve()`)',
       [
         { concurrency: 4, sizes: [10_000, 100_000, 1_000_000] },
-        { concurrency: 16, sizes: [10_000, 100_000] },
+        { concurrency: 16, sizes: [10_000, 100_000, 1_000_000], peersUpTo: 100_000 },
       ],
-      'N=10^6 runs at concurrency 4 only, and only for our primary variant and the peers that finish in time: ' +
-        'it is where the time-linear and flat-heap targets are checked, and one more 10^6 run per peer at ' +
-        'concurrency 16 would push the full run well past ten minutes.',
+      'N=10^6 runs at concurrency 4 for our primary variant and the peers that finish in time: it is where the ' +
+        'time-linear and flat-heap targets are checked. At concurrency 16, 10^6 runs ours and the hand-written ' +
+        'floor only (for the floor target); one more 10^6 run per peer would push the full run well past ten minutes.',
     ),
     slowWork(
       'slow-work-timer',
@@ -484,16 +633,19 @@ export function makeCases(library: Library): readonly CaseDef[] {
       timerWork,
       'work that resolves on the next turn of the event loop (`setImmediate`)',
       [
-        { concurrency: 4, sizes: [10_000, 100_000] },
+        { concurrency: 4, sizes: [10_000, 100_000, 1_000_000], peersUpTo: 100_000 },
         { concurrency: 16, sizes: [10_000, 100_000] },
       ],
-      'N=10^6 is not run: each value costs a turn of the event loop here, so the growth from 10^4 to 10^5 ' +
-        'already shows the trend, and the 10^6 runs would push the full run well past ten minutes.',
+      'N=10^6 runs at concurrency 4 for ours and the hand-written floor only (for the floor target): each value ' +
+        'costs a turn of the event loop here, and the peers at 10^6 would push the full run well past ten minutes.',
     ),
     ordered,
+    resolved,
+    resolvedOrdered,
     syncMerge,
     syncBatch,
     syncBuffer,
+    syncFromPull,
     forAwait,
   ];
 }

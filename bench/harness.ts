@@ -1,5 +1,8 @@
-// A small benchmark harness on performance.now(): interleaved repetitions, medians, and peak heap
-// sampled while a run is going (a 5 ms interval plus every 1024 items inside the hot loop).
+// A small benchmark harness on performance.now(): interleaved repetitions and medians. Timed runs
+// start after a scavenge only (a full gc() makes V8 throw away optimised code, so the first run
+// after one measures recompilation, not the code); bytes allocated are counted in the timed runs
+// (v8.GCProfiler); peak heap is measured in runs of its own after a full gc(), sampled on a 5 ms
+// interval and every 1024 items inside the hot loop. `--cold` adds timed runs after a full gc() as a separate column.
 import v8 from 'node:v8';
 
 const MB = 1024 * 1024;
@@ -15,14 +18,22 @@ function usedHeap(): number {
   return v8.getHeapStatistics().used_heap_size;
 }
 
-const exposedGc = (globalThis as { gc?: () => void }).gc;
+const exposedGc = (globalThis as { gc?: (options?: { type?: 'minor' | 'major' }) => void }).gc;
 
 /** Whether gc() was exposed (node --expose-gc); without it the heap figures include old garbage. */
 export const gcExposed = typeof exposedGc === 'function';
 
-/** A full collection (tens of ms with this process's heap, so once per run, not twice). */
+/** A full collection (tens of ms with this process's heap): before heap runs and cold runs only. */
 function collect(): void {
   exposedGc?.();
+}
+
+/**
+ * A scavenge (young generation only, well under a millisecond): keeps one run's short-lived
+ * garbage off the next without the full collection's side effect on compiled code.
+ */
+function scavenge(): void {
+  exposedGc?.({ type: 'minor' });
 }
 
 /**
@@ -35,9 +46,11 @@ export class Probe {
   hash = 0;
   peak: number;
 
+  /** `sampling`: read the heap every 1024 results (heap runs only; timed runs do not pay for it). */
   constructor(
     readonly base: number,
     private readonly deadline: number,
+    private readonly sampling = false,
   ) {
     this.peak = base;
   }
@@ -47,7 +60,7 @@ export class Probe {
     this.sum += value;
     this.hash = (Math.imul(this.hash, 31) + value) | 0;
     if ((this.count & 1023) === 0) {
-      this.sampleHeap();
+      if (this.sampling) this.sampleHeap();
       if (performance.now() > this.deadline) throw new DeadlineExceeded(this.count);
     }
   };
@@ -89,7 +102,15 @@ export interface CaseDef {
   /** What ours does per value, said once before the peers that beat it. */
   readonly oursPerValue?: string;
   /** Each concurrency to run at (`null` where it does not apply) with its sizes. */
-  readonly runs: readonly { readonly concurrency: number | null; readonly sizes: readonly number[] }[];
+  readonly runs: readonly {
+    readonly concurrency: number | null;
+    readonly sizes: readonly number[];
+    /**
+     * Sizes above this run only ours' primary variant and the hand-written floor: the floor
+     * targets need those two at 10^6, and the peers there would push the full run past its budget.
+     */
+    readonly peersUpTo?: number;
+  }[];
   /** Check the order of results (the hash), not only count and sum. */
   readonly ordered: boolean;
   readonly impls: readonly Impl[];
@@ -104,8 +125,15 @@ export interface Row {
   medianMs: number;
   /** Median CPU time (user + system) of the process during a run. */
   medianCpuMs: number;
+  /** Median time of the runs after a full gc() (--cold only; null otherwise). */
+  coldMedianMs: number | null;
   itemsPerSec: number;
+  /** From the heap run (its own run, after a full gc()). */
   peakHeapMB: number;
+  /** Bytes allocated per value, median over the timed runs. */
+  bytesPerValue: number | null;
+  /** The same, counted in the heap run (after a full gc(), so on code V8 may have to recompile). */
+  heapRunBytesPerValue?: number | null;
   /** This row's median time divided by the primary (ours) row's, at the same n and concurrency. */
   ratioVsOurs: number | null;
   reps: number;
@@ -131,6 +159,8 @@ export interface RunOptions {
   limitMs: number;
   /** The warm-up runs at min(n, warmN). */
   warmN: number;
+  /** Also time runs after a full gc(), reported apart (coldMedianMs). */
+  cold: boolean;
   log: (line: string) => void;
 }
 
@@ -138,23 +168,83 @@ interface Sample {
   ms: number;
   /** User + system CPU time of the process during the run: less disturbed by other processes. */
   cpuMs: number;
-  peakMB: number;
+  /** Allocated during the run: the heap's growth plus what every collection in it freed. */
+  allocatedBytes: number;
   count: number;
   sum: number;
   hash: number;
 }
 
-async function measure(impl: Impl, n: number, c: number, deadlineMs: number): Promise<Sample> {
-  collect();
+interface HeapSample extends Sample {
+  peakMB: number;
+}
+
+/**
+ * Counts the bytes allocated while it runs, from v8.GCProfiler's record of every collection:
+ * used heap at the end - at the start + what each collection freed. Exact whatever garbage was
+ * there before (what an old collection frees was in the start figure too), so timed runs need
+ * no full gc() for it, and it counts the code as warm as the timed run is.
+ */
+class AllocationCounter {
+  private readonly profiler = new v8.GCProfiler();
+  private readonly start = usedHeap();
+
+  constructor() {
+    this.profiler.start();
+  }
+
+  stop(): number {
+    const profile = this.profiler.stop() as { statistics: GcStatistic[] } | undefined;
+    let freed = 0;
+    for (const s of profile?.statistics ?? []) {
+      freed += s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize;
+    }
+    return usedHeap() - this.start + freed;
+  }
+}
+
+/** A timed run: a scavenge before it (a full gc() when cold), no heap sampling in it. */
+async function measure(impl: Impl, n: number, c: number, deadlineMs: number, cold = false): Promise<Sample> {
+  if (cold) collect();
+  else scavenge();
   const deadline = impl.primary === true ? Infinity : performance.now() + deadlineMs;
-  const probe = new Probe(usedHeap(), deadline);
-  const sampler = setInterval(probe.sampleHeap, 5);
+  const probe = new Probe(0, deadline);
+  const allocations = new AllocationCounter();
   const cpuStart = process.cpuUsage();
   const start = performance.now();
+  let allocatedBytes = NaN;
+  try {
+    await impl.run(n, c, probe);
+  } finally {
+    allocatedBytes = allocations.stop();
+  }
+  const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  return {
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    allocatedBytes,
+    count: probe.count,
+    sum: probe.sum,
+    hash: probe.hash,
+  };
+}
+
+/** A heap run, apart from the timed ones: a full gc() for the baseline, the heap sampled while it goes. */
+async function measureHeap(impl: Impl, n: number, c: number, deadlineMs: number): Promise<HeapSample> {
+  collect();
+  const deadline = impl.primary === true ? Infinity : performance.now() + deadlineMs;
+  const probe = new Probe(usedHeap(), deadline, true);
+  const sampler = setInterval(probe.sampleHeap, 5);
+  const allocations = new AllocationCounter();
+  const cpuStart = process.cpuUsage();
+  const start = performance.now();
+  let allocatedBytes = NaN;
   try {
     await impl.run(n, c, probe);
   } finally {
     clearInterval(sampler);
+    allocatedBytes = allocations.stop();
   }
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
@@ -163,10 +253,17 @@ async function measure(impl: Impl, n: number, c: number, deadlineMs: number): Pr
     ms,
     cpuMs: (cpu.user + cpu.system) / 1000,
     peakMB: (probe.peak - probe.base) / MB,
+    allocatedBytes,
     count: probe.count,
     sum: probe.sum,
     hash: probe.hash,
   };
+}
+
+/** One collection as v8.GCProfiler reports it (only the fields used here). */
+interface GcStatistic {
+  beforeGC: { heapStatistics: { usedHeapSize: number } };
+  afterGC: { heapStatistics: { usedHeapSize: number } };
 }
 
 export function median(values: readonly number[]): number {
@@ -216,7 +313,7 @@ export async function runCase(def: CaseDef, opts: RunOptions): Promise<{ rows: R
   // An implementation that did not finish (or gave a wrong result) at some size is not run at that
   // size or above again, at any concurrency: its slowness there does not depend on concurrency.
   const failedAt = new Map<Impl, { n: number; concurrency: number | null }>();
-  for (const { concurrency, sizes: allSizes } of def.runs) {
+  for (const { concurrency, sizes: allSizes, peersUpTo } of def.runs) {
     const sizes = opts.quick ? allSizes.slice(0, 1) : allSizes;
     const c = concurrency ?? 1;
     const history = new Map<Impl, { n: number; ms: number }[]>();
@@ -246,7 +343,12 @@ export async function runCase(def: CaseDef, opts: RunOptions): Promise<{ rows: R
             `stopped at N=${formatN(failed.n)}${failed.concurrency === null ? '' : `, concurrency ${failed.concurrency}`}`,
           );
         } else if (impl.maxN !== undefined && n > impl.maxN) skip(impl, impl.maxNReason ?? 'not run at this size');
-        else if (projected !== undefined && projected > opts.limitMs) {
+        else if (peersUpTo !== undefined && n > peersUpTo && impl.impl !== 'hand-written') {
+          skip(
+            impl,
+            'at this size only ours and the hand-written floor run (for the floor targets), to keep the run short',
+          );
+        } else if (projected !== undefined && projected > opts.limitMs) {
           skip(impl, `projected ${(projected / 1000).toFixed(0)} s per run, over the ${opts.limitMs / 1000} s limit`);
         } else active.push(impl);
       }
@@ -275,27 +377,40 @@ export async function runCase(def: CaseDef, opts: RunOptions): Promise<{ rows: R
       }
       reference = undefined;
 
-      const samples = new Map<Impl, Sample[]>();
-      for (let rep = 0; rep < opts.reps; rep++) {
-        const running = active.filter((impl) => !stopped.has(impl));
-        for (let i = 0; i < running.length; i++) {
-          const impl = running[(i + rep) % running.length]!;
-          if (stopped.has(impl)) continue;
-          let sample: Sample;
-          try {
-            sample = await measure(impl, n, c, opts.limitMs);
-          } catch (err) {
-            if (!(err instanceof DeadlineExceeded)) throw err;
-            skip(impl, `stopped: a run passed ${opts.limitMs / 1000} s with ${err.done} of ${n} items done`);
-            stop(impl, n);
-            continue;
-          }
-          if (impl === floor && reference === undefined) reference = sample;
-          if (impl !== floor && reference !== undefined && bad(impl, sample)) continue;
-          const list = samples.get(impl) ?? [];
-          list.push(sample);
-          samples.set(impl, list);
+      const attempt = async <S>(impl: Impl, run: () => Promise<S>): Promise<S | undefined> => {
+        if (stopped.has(impl)) return undefined;
+        try {
+          return await run();
+        } catch (err) {
+          if (!(err instanceof DeadlineExceeded)) throw err;
+          skip(impl, `stopped: a run passed ${opts.limitMs / 1000} s with ${err.done} of ${n} items done`);
+          stop(impl, n);
+          return undefined;
         }
+      };
+      // Each timed rep runs every implementation once, in an order rotated by one each rep.
+      const timed = async (cold: boolean): Promise<Map<Impl, Sample[]>> => {
+        const samples = new Map<Impl, Sample[]>();
+        for (let rep = 0; rep < opts.reps; rep++) {
+          const running = active.filter((impl) => !stopped.has(impl));
+          for (let i = 0; i < running.length; i++) {
+            const impl = running[(i + rep) % running.length]!;
+            const sample = await attempt(impl, () => measure(impl, n, c, opts.limitMs, cold));
+            if (sample === undefined) continue;
+            if (impl === floor && reference === undefined) reference = sample;
+            if (impl !== floor && reference !== undefined && bad(impl, sample)) continue;
+            samples.set(impl, [...(samples.get(impl) ?? []), sample]);
+          }
+        }
+        return samples;
+      };
+      const samples = await timed(false);
+      const coldSamples = opts.cold ? await timed(true) : undefined;
+      // Last: the full gc() of a heap run would leave the next timed run recompiling.
+      const heaps = new Map<Impl, HeapSample>();
+      for (const impl of active) {
+        const sample = await attempt(impl, () => measureHeap(impl, n, c, opts.limitMs));
+        if (sample !== undefined && (impl === floor || !bad(impl, sample))) heaps.set(impl, sample);
       }
 
       const cellRows: Row[] = [];
@@ -303,6 +418,8 @@ export async function runCase(def: CaseDef, opts: RunOptions): Promise<{ rows: R
         const list = samples.get(impl);
         if (stopped.has(impl) || list === undefined) continue;
         const ms = median(list.map((s) => s.ms));
+        const cold = coldSamples?.get(impl);
+        const heap = heaps.get(impl);
         cellRows.push({
           case: def.id,
           impl: impl.impl,
@@ -311,8 +428,12 @@ export async function runCase(def: CaseDef, opts: RunOptions): Promise<{ rows: R
           concurrency,
           medianMs: round(ms, 3),
           medianCpuMs: round(median(list.map((s) => s.cpuMs)), 3),
+          coldMedianMs: cold === undefined ? null : round(median(cold.map((s) => s.ms)), 3),
           itemsPerSec: Math.round(n / (ms / 1000)),
-          peakHeapMB: round(median(list.map((s) => s.peakMB)), 2),
+          peakHeapMB: heap === undefined ? NaN : round(heap.peakMB, 2),
+          // Counted in the timed runs, on code as warm as theirs (the heap run follows a full gc()).
+          bytesPerValue: Math.round(median(list.map((s) => s.allocatedBytes)) / n),
+          heapRunBytesPerValue: heap === undefined ? null : Math.round(heap.allocatedBytes / n),
           ratioVsOurs: null,
           reps: list.length,
           samplesMs: list.map((s) => round(s.ms, 3)),
@@ -327,9 +448,10 @@ export async function runCase(def: CaseDef, opts: RunOptions): Promise<{ rows: R
       for (const row of cellRows) {
         if (primary !== undefined && !row.primary) row.ratioVsOurs = round(row.medianMs / primary.medianMs, 3);
         const ratio = row.ratioVsOurs === null ? '' : `  ×${row.ratioVsOurs.toFixed(2)} of ours`;
+        const cold = row.coldMedianMs === null ? '' : ` (cold ${row.coldMedianMs.toFixed(1)} ms)`;
         opts.log(
           `  ${`${row.impl} (${row.variant})`.padEnd(58)} ${row.medianMs.toFixed(1).padStart(9)} ms ` +
-            `${row.peakHeapMB.toFixed(1).padStart(7)} MB${ratio}`,
+            `${row.peakHeapMB.toFixed(1).padStart(7)} MB ${String(row.bytesPerValue ?? '-').padStart(6)} B/value (heap run ${row.heapRunBytesPerValue ?? '-'})${ratio}${cold}`,
         );
       }
       rows.push(...cellRows);

@@ -39,26 +39,32 @@ export function describeSource(source: LibrarySource): string {
 }
 
 /** The directory whose index.ts is built: the work tree, or the commit's exported sources. */
-async function sourceRoot(source: LibrarySource): Promise<string> {
+async function sourceRoot(source: LibrarySource, snapshot: string): Promise<string> {
   if (source.ref === 'worktree') return ROOT;
-  await rm(SNAPSHOT, { recursive: true, force: true });
-  await mkdir(SNAPSHOT, { recursive: true });
+  await rm(snapshot, { recursive: true, force: true });
+  await mkdir(snapshot, { recursive: true });
   const archive = execFileSync('git', ['archive', '--format=tar', source.ref, '--', ...SOURCES], {
     cwd: ROOT,
     maxBuffer: 256 * 1024 * 1024,
   });
-  execFileSync('tar', ['-x', '-C', SNAPSHOT], { input: archive });
-  return SNAPSHOT;
+  execFileSync('tar', ['-x', '-C', snapshot], { input: archive });
+  return snapshot;
 }
 
-/** Builds the library from the chosen sources with tsup and imports the bundle. */
-export async function loadLibrary(source: LibrarySource): Promise<Library> {
-  const root = await sourceRoot(source);
+/**
+ * Builds the library from the chosen sources with tsup and imports the bundle. `slot` names a
+ * second pair of directories (.tmp/bench-src-SLOT, .tmp/bench-lib-SLOT), so that bench/ab.ts can
+ * hold two builds at once.
+ */
+export async function loadLibrary(source: LibrarySource, slot?: string): Promise<Library> {
+  const snapshot = slot === undefined ? SNAPSHOT : `${SNAPSHOT}-${slot}`;
+  const built = slot === undefined ? BUILT : path.join(`${path.dirname(BUILT)}-${slot}`, 'index.js');
+  const root = await sourceRoot(source, snapshot);
   const { build } = await import('tsup');
   await build({
     entry: { index: path.join(root, 'index.ts') },
     format: ['esm'],
-    outDir: path.dirname(BUILT),
+    outDir: path.dirname(built),
     external: ['rxjs'],
     target: 'node20',
     sourcemap: true,
@@ -67,7 +73,7 @@ export async function loadLibrary(source: LibrarySource): Promise<Library> {
     silent: true,
     config: false,
   });
-  return (await import(pathToFileURL(BUILT).href)) as Library;
+  return (await import(pathToFileURL(built).href)) as Library;
 }
 
 /** The TypeScript source as it is, imported through tsx: for re-rendering saved results only. */

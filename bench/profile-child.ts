@@ -1,7 +1,8 @@
 // The profiled process of bench/profiler.ts (run under --cpu-prof): a short warm-up, then the run
 // the profile is about, whose start and end on the profile's clock go to a file so that only its
 // samples are counted.
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
+import { findSourceMap } from 'node:module';
 import { makeCases } from './cases.js';
 import { Probe } from './harness.js';
 import { BUILT, type Library } from './library.js';
@@ -25,4 +26,13 @@ await impl.run(Math.min(request.n, 10_000), request.c, new Probe(0, Infinity));
 const start = micros();
 await impl.run(request.n, request.c, new Probe(0, Infinity));
 const end = micros();
-await writeFile(windowFile, JSON.stringify({ start, end }));
+// tsx puts each benchmark module on one line: its source maps (kept by --enable-source-maps) give
+// the parent the lines of the benchmark's own functions (the work, the floors, the probe).
+const maps: Record<string, unknown> = {};
+for (const file of await readdir(new URL('.', import.meta.url))) {
+  if (!file.endsWith('.ts')) continue;
+  const url = new URL(file, import.meta.url).href;
+  const map = findSourceMap(url);
+  if (map !== undefined) maps[url] = map.payload;
+}
+await writeFile(windowFile, JSON.stringify({ start, end, maps }));

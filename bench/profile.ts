@@ -1,12 +1,14 @@
 // Profiles one implementation of one case with `node --cpu-prof` and prints where the time goes:
-// self time by function, file:line mapped to the TypeScript source. The .cpuprofile stays in
-// .tmp/ (open it in Chrome DevTools or speedscope).
+// self time by function, file:line mapped to the TypeScript source (the library's through its
+// bundle's source map, the benchmark's own through tsx's). The .cpuprofile stays in .tmp/ (open it
+// in Chrome DevTools or speedscope). --all profiles our primary variant of every case in turn.
 //
-//   node --import tsx bench/profile.ts --case slow-work-promise [--variant 'fromPull + mergeWorkers']
-//     [--n 100000] [--c 4] [--top 25] [--ref COMMIT | --worktree]
+//   node --import tsx bench/profile.ts --case resolved-work [--variant 'fromPull + mergeWorkers']
+//     [--n 100000] [--c 4] [--top 25] [--all] [--ref COMMIT | --worktree]
 import { parseArgs } from 'node:util';
+import { makeCases } from './cases.js';
 import { describeSource, loadLibrary } from './library.js';
-import { profile } from './profiler.js';
+import { profile, type ProfileRequest } from './profiler.js';
 
 const { values } = parseArgs({
   options: {
@@ -15,24 +17,27 @@ const { values } = parseArgs({
     n: { type: 'string', default: '100000' },
     c: { type: 'string', default: '4' },
     top: { type: 'string', default: '25' },
+    all: { type: 'boolean', default: false },
     ref: { type: 'string', default: 'HEAD' },
     worktree: { type: 'boolean', default: false },
   },
 });
 
 const source = { ref: values.worktree ? 'worktree' : values.ref };
-await loadLibrary(source);
-const result = await profile(
-  { case: values.case, variant: values.variant, n: Number(values.n), c: Number(values.c) },
-  Number(values.top),
-);
-const { request } = result;
-console.log(
-  `${request.case} / ${request.variant ?? 'ours'} N=${request.n} c=${request.c}, ${describeSource(source)}: ` +
-    `${result.runMs.toFixed(0)} ms; ` +
-    `self time of the measured run only; ${result.file}`,
-);
-console.log('self %   self ms  function  file:line');
-for (const h of result.hotSpots) {
-  console.log(`${h.selfPercent.toFixed(1).padStart(6)} ${h.selfMs.toFixed(1).padStart(9)}  ${h.fn}  ${h.where}`);
+const cases = makeCases(await loadLibrary(source));
+const requests: ProfileRequest[] = values.all
+  ? cases.map((def) => ({ case: def.id, n: Number(values.n), c: def.runs[0]?.concurrency ?? 1 }))
+  : [{ case: values.case, variant: values.variant, n: Number(values.n), c: Number(values.c) }];
+
+for (const request of requests) {
+  const result = await profile(request, Number(values.top));
+  console.log(
+    `\n${request.case} / ${request.variant ?? 'ours'} N=${request.n} c=${request.c}, ${describeSource(source)}: ` +
+      `${result.runMs.toFixed(0)} ms (${((result.runMs * 1e6) / request.n).toFixed(0)} ns per value); ` +
+      `self time of the measured run only; ${result.file}`,
+  );
+  console.log('self %   self ms  function  file:line');
+  for (const h of result.hotSpots) {
+    console.log(`${h.selfPercent.toFixed(1).padStart(6)} ${h.selfMs.toFixed(1).padStart(9)}  ${h.fn}  ${h.where}`);
+  }
 }

@@ -1,9 +1,10 @@
-// npm run bench [-- --json] [-- --quick] [-- --write-docs] [-- --case ID[,ID]] [-- --reps N]
+// npm run bench [-- --json] [-- --quick] [-- --cold] [-- --write-docs] [-- --case ID[,ID]] [-- --reps N]
 //   [-- --ref COMMIT | --worktree] [-- --from FILE.json]
 // The benchmark suite (see docs/performance.md for the method). The library is built from HEAD
 // (or --ref) unless --worktree; --from re-renders saved results (with --write-docs) without a run.
 // `npm run -s bench -- --json` for a clean stdout: without -s, npm prints its own banner there.
 // Progress goes to stderr; stdout carries the table, or with --json one JSON document only.
+// --cold also times every run after a full gc() (the method before issue 12), in a column apart.
 import os from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -17,6 +18,7 @@ const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
+    cold: { type: 'boolean', default: false },
     'write-docs': { type: 'boolean', default: false },
     case: { type: 'string' },
     reps: { type: 'string', default: '5' },
@@ -34,6 +36,8 @@ const log = (line: string): void => {
 const source: LibrarySource = { ref: values.worktree ? 'worktree' : values.ref };
 // --from re-renders saved results: no run, so no build either (the cases only lend their notes).
 const CASES = makeCases(values.from === undefined ? await loadLibrary(source) : await importSource());
+// Named now, when the library is built: a commit made while the run goes must not be credited.
+const measuredSource = describeSource(source);
 
 function machine(): Results['machine'] {
   const cpus = os.cpus();
@@ -64,6 +68,7 @@ async function measureAll(): Promise<Results> {
       reps,
       limitMs: Number(values['limit-s']) * 1000,
       warmN: values.quick ? 1_000 : 10_000,
+      cold: values.cold,
       log,
     });
     rows.push(...result.rows);
@@ -76,9 +81,10 @@ async function measureAll(): Promise<Results> {
     v8: process.versions.v8,
     machine: machine(),
     loadAverage: { start: loadStart, end: os.loadavg() },
-    commit: describeSource(source),
+    commit: measuredSource,
     date: new Date().toISOString(),
     quick: values.quick,
+    cold: values.cold,
     reps,
     limitSeconds: Number(values['limit-s']),
     totalSeconds: Math.round(seconds),

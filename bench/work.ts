@@ -20,6 +20,14 @@ export async function promiseWork(x: number): Promise<number> {
 }
 
 /**
+ * The cheapest asynchronous work: an already resolved promise (`x => Promise.resolve(x)`), the
+ * work of issue 12's floor targets and of examples/measure-mergemap.ts. What is left is plumbing.
+ */
+export function resolvedWork(x: number): Promise<number> {
+  return Promise.resolve(x);
+}
+
+/**
  * Slow asynchronous work, macrotask flavour: the value comes back on the next turn of the event
  * loop (setImmediate). setTimeout(0) is clamped to 1 ms in Node, which would make 10^5 items at
  * concurrency 4 take 25 s of sleeping per run and measure the timer, not the plumbing.

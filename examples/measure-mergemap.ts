@@ -6,13 +6,16 @@
  *
  *   npx tsx examples/measure-mergemap.ts
  *
+ * It prints the README's table (Markdown), with the date, the commit and the machine.
+ *
  * Every measurement runs in a fresh child process started with --expose-gc:
  * - time: one run, no instrumentation; the median of three runs is reported, as wall-clock time
  *   and as CPU time (user + system, which other load on the machine disturbs less);
  * - heap: another run that forces a full GC at regular points and records the largest live heap
  *   above the baseline (so uncollected garbage is not counted as memory the pipeline holds).
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { mergeMap, range, type Observable } from 'rxjs';
 import { fromPull, mergeWorkers } from '../index.js';
@@ -87,19 +90,37 @@ if (kindArg !== undefined && nArg !== undefined && modeArg !== undefined) {
     return JSON.parse(run.stdout) as number[];
   };
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  console.log(`Node ${process.version}, ${process.platform}/${process.arch}, concurrency ${CONCURRENCY}`);
-  console.log(`work = x => Promise.resolve(x); times: median of ${TIME_RUNS} run(s); heap: peak live heap after GC`);
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    // Not a git checkout: the table says so.
+  }
+  const load = os
+    .loadavg()
+    .map((v) => v.toFixed(1))
+    .join(', ');
+  console.log(
+    `Measured ${new Date().toISOString().slice(0, 10)} at commit \`${commit}\`, Node ${process.version} on ` +
+      `${process.platform}/${process.arch} with ${os.cpus().length} cores (load average ${load} at start), ` +
+      `concurrency ${CONCURRENCY}, work = x => Promise.resolve(x); times: median of ${TIME_RUNS} runs, each in a ` +
+      'fresh process; heap: peak live heap after a forced GC, in a run of its own.',
+  );
   console.log('');
-  console.log('pipeline                    values   wall (ms)    CPU (ms)   live heap (MB)');
+  console.log('| pipeline | values | CPU time | wall time | live heap |');
+  console.log('| --- | ---: | ---: | ---: | ---: |');
+  const seconds = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
   for (const kind of ['mergeMap', 'mergeWorkers'] as const) {
     for (const n of SIZES) {
       const runs = Array.from({ length: TIME_RUNS }, () => child(kind, n, 'time'));
       const wall = median(runs.map((r) => r[0]!));
       const cpu = median(runs.map((r) => r[1]!));
       const heap = child(kind, n, 'heap')[0]!;
-      const label = kind === 'mergeMap' ? 'range + mergeMap' : 'fromPull + mergeWorkers';
-      const cells = [String(n).padStart(8), wall.toFixed(0).padStart(11), cpu.toFixed(0).padStart(11)];
-      console.log(`${label.padEnd(25)} ${cells.join(' ')} ${heap.toFixed(1).padStart(16)}`);
+      const label =
+        kind === 'mergeMap' ? '`range` → `mergeMap(work, 4)`' : '`fromPull` → `mergeWorkers(work, { concurrency: 4 })`';
+      console.log(
+        `| ${label} | ${n.toLocaleString('en-US')} | ${seconds(cpu)} | ${seconds(wall)} | ${heap.toFixed(1)} MB |`,
+      );
     }
   }
 }

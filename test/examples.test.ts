@@ -178,7 +178,7 @@ describe('examples that are programs, run small', () => {
     { timeout: 120_000 },
     async () => {
       const out = await runExample('examples/measure-mergemap.ts', { MEASURE_SIZES: '2000', MEASURE_RUNS: '1' });
-      expect(out).toContain('median of 1 run(s)');
+      expect(out).toContain('median of 1 runs');
       for (const label of ['range + mergeMap', 'fromPull + mergeWorkers']) {
         const [values, wall, cpu, heap] = row(out, label).map(Number);
         expect(values).toBe(2000);

@@ -65,110 +65,161 @@ function subscribeProducer<T>(
   downstream: DemandObserver<T>,
   start: (sink: ProducerSink<T>) => Producer,
 ): DemandHandle {
-  let observer: DemandObserver<T> | undefined = downstream;
-  let producer: Producer | undefined;
-  let demand = 0;
-  let pumping = false;
-  let again = false;
-  let tornDown = false;
-  let pendingCancellation: Cancellation | undefined;
+  const kernel = new Kernel<T>(operator, downstream);
+  const handle = new KernelHandle(kernel);
+  downstream.start?.(handle);
+  kernel.begin(start);
+  return handle;
+}
 
-  function finish(): DemandObserver<T> | undefined {
-    const target = observer;
-    observer = undefined;
-    demand = 0;
-    release();
+/**
+ * One subscription's state, and the sink its producer signals through.
+ *
+ * A class, not an object literal with getters: V8 keeps a literal with accessors in dictionary
+ * mode (`%HasFastProperties` is false), so every `sink.demand` and `sink.next` on the hot path
+ * was a hash lookup and a call that could not be inlined. Every stage sees this one class, so the
+ * call sites stay monomorphic and the getters inline.
+ */
+class Kernel<T> implements ProducerSink<T> {
+  /** Undefined once the subscription has ended (terminal signal or cancel): nothing more is sent. */
+  private observer: DemandObserver<T> | undefined;
+  private producer: Producer | undefined = undefined;
+  private outstanding = 0;
+  private pumping = false;
+  private again = false;
+  private tornDown = false;
+  private pendingCancellation: Cancellation | undefined = undefined;
+
+  constructor(
+    private readonly operator: string,
+    downstream: DemandObserver<T>,
+  ) {
+    this.observer = downstream;
+  }
+
+  get demand(): number {
+    return this.outstanding;
+  }
+
+  get closed(): boolean {
+    return this.observer === undefined;
+  }
+
+  next(value: T): void {
+    const observer = this.observer;
+    if (observer === undefined) return;
+    const demand = this.outstanding;
+    if (demand <= 0) {
+      // A library bug, not a user error; fail loudly rather than overrun the consumer.
+      this.finish()?.error(new ProtocolError(`${this.operator}: emitted a value without demand (rule 1.1)`));
+      return;
+    }
+    if (demand !== Infinity) this.outstanding = demand - 1;
+    observer.next(value);
+  }
+
+  error(err: unknown): void {
+    this.finish()?.error(err);
+  }
+
+  complete(): void {
+    this.finish()?.complete();
+  }
+
+  schedulePump(): void {
+    if (this.observer !== undefined && this.producer !== undefined) this.runPump();
+  }
+
+  /** The consumer's `request(n)`. */
+  request(n: number): void {
+    if (this.observer === undefined) return;
+    if (n !== 1 && !validDemand(n)) {
+      this.finish()?.error(invalidDemand(this.operator, n));
+      return;
+    }
+    this.outstanding += n; // Infinity + n stays Infinity
+    if (this.producer !== undefined) this.runPump();
+  }
+
+  /** The consumer's `cancel(cancellation)`: idempotent, and nothing is signalled afterwards. */
+  cancel(cancellation: Cancellation | undefined): void {
+    this.observer = undefined;
+    this.outstanding = 0;
+    this.pendingCancellation = cancellation;
+    this.release(cancellation);
+  }
+
+  /** Starts the producer once the consumer holds its handle, then connects it (two phases). */
+  begin(start: (sink: ProducerSink<T>) => Producer): void {
+    if (this.observer === undefined) return; // cancelled or failed inside start
+    try {
+      const producer = start(this);
+      this.producer = producer;
+      if (this.observer !== undefined) producer.connect?.();
+    } catch (err) {
+      // Reactive Streams 2.13: a failure while starting is signalled, never thrown at the consumer.
+      this.finish()?.error(err);
+      return;
+    }
+    if (this.observer === undefined) {
+      // The producer ended, or was cancelled, during start or connect; release it now.
+      this.release(this.pendingCancellation);
+    } else if (this.outstanding > 0) {
+      this.runPump();
+    }
+  }
+
+  /** Ends the subscription; returns the observer to send the terminal signal to, if any. */
+  private finish(): DemandObserver<T> | undefined {
+    const target = this.observer;
+    this.observer = undefined;
+    this.outstanding = 0;
+    this.release(undefined);
     return target;
   }
 
-  function release(cancellation?: Cancellation): void {
-    if (tornDown || producer === undefined) return;
-    tornDown = true;
-    const p = producer;
-    producer = undefined;
-    p.teardown(cancellation);
+  private release(cancellation: Cancellation | undefined): void {
+    const producer = this.producer;
+    if (this.tornDown || producer === undefined) return;
+    this.tornDown = true;
+    this.producer = undefined;
+    producer.teardown(cancellation);
   }
 
-  function runPump(): void {
-    if (pumping) {
-      again = true;
+  /** The re-entrancy-safe drain loop: a pump asked for during a pump only marks "again". */
+  private runPump(): void {
+    if (this.pumping) {
+      this.again = true;
       return;
     }
-    pumping = true;
+    this.pumping = true;
     try {
       do {
-        again = false;
-        if (observer === undefined || producer === undefined) break;
+        this.again = false;
+        const producer = this.producer;
+        if (this.observer === undefined || producer === undefined) break;
         producer.pump();
-      } while (again);
+      } while (this.again);
     } finally {
-      pumping = false;
+      this.pumping = false;
     }
   }
+}
 
-  const sink: ProducerSink<T> = {
-    get demand() {
-      return demand;
-    },
-    get closed() {
-      return observer === undefined;
-    },
-    next(value) {
-      if (observer === undefined) return;
-      if (demand <= 0) {
-        // A library bug, not a user error; fail loudly rather than overrun the consumer.
-        finish()?.error(new ProtocolError(`${operator}: emitted a value without demand (rule 1.1)`));
-        return;
-      }
-      if (demand !== Infinity) demand--;
-      observer.next(value);
-    },
-    error(err) {
-      finish()?.error(err);
-    },
-    complete() {
-      finish()?.complete();
-    },
-    schedulePump() {
-      if (observer !== undefined && producer !== undefined) runPump();
-    },
-  };
+/**
+ * The handle the consumer gets: only `request` and `cancel`, so a consumer cannot reach the
+ * producer's side of the kernel.
+ */
+class KernelHandle implements DemandHandle {
+  constructor(private readonly kernel: Kernel<unknown>) {}
 
-  const handle: DemandHandle = {
-    request(n) {
-      if (observer === undefined) return;
-      if (n !== 1 && !validDemand(n)) {
-        finish()?.error(invalidDemand(operator, n));
-        return;
-      }
-      demand += n; // Infinity + n stays Infinity
-      if (producer !== undefined) runPump();
-    },
-    cancel(cancellation) {
-      observer = undefined;
-      demand = 0;
-      pendingCancellation = cancellation;
-      release(cancellation);
-    },
-  };
-
-  downstream.start?.(handle);
-  if (observer === undefined) return handle; // cancelled or failed inside start
-  try {
-    producer = start(sink);
-    if (observer !== undefined) producer.connect?.();
-  } catch (err) {
-    // Reactive Streams 2.13: a failure while starting is signalled, never thrown at the consumer.
-    finish()?.error(err);
-    return handle;
+  request(n: number): void {
+    this.kernel.request(n);
   }
-  if (observer === undefined) {
-    // The producer ended, or was cancelled, during start or connect; release it now.
-    release(pendingCancellation);
-  } else if (demand > 0) {
-    runPump();
+
+  cancel(cancellation?: Cancellation): void {
+    this.kernel.cancel(cancellation);
   }
-  return handle;
 }
 
 function validDemand(n: unknown): n is number {

@@ -74,9 +74,8 @@ export function upstreamOf<T>(source: Observable<T>): Upstream<T> {
         inner.add(source.subscribe(inner));
         inner.add(settle);
       }).subscribe({
-        next: (value) => {
-          if (!cancelled) observer.next(value);
-        },
+        // Bound, not wrapped: after cancel() the subscriber is stopped, so it delivers nothing more.
+        next: observer.next.bind(observer),
         error: (err: unknown) => (terminal = { error: true, err }),
         complete: () => (terminal = { error: false }),
       });

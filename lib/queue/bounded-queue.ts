@@ -158,9 +158,10 @@ class QueueStage<T> implements Producer, DemandObserver<T> {
     if (this.ledger !== undefined) this.started = this.ledger.ledger.receivedStarted;
     this.credit?.received();
     if (this.queue.isEmpty && sink.demand > 0) {
-      // Passed straight on: nothing is queued, so a pump would find nothing to do.
+      // Passed straight on: nothing is queued, so a pump would find nothing to do. Only `block`
+      // meters the source, so only it has anything to refill.
       this.emit(value, weight);
-      this.refill();
+      if (this.block) this.refill();
       this.config.monitor?.notify();
       return;
     }

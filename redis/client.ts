@@ -1,6 +1,6 @@
 /**
  * The part of a Redis client this subpath uses, written structurally so that the package never
- * imports `redis` at run time: a node-redis v4, v5 or v6 client (`createClient()`) fits it, in
+ * imports `redis` at run time: a node-redis v5 or v6 client (`createClient()`) fits it, in
  * RESP2 or RESP3. Every command goes through `sendCommand`, so the replies parsed here are the
  * raw Redis replies, whatever the client's typed helpers return in a given version.
  */

@@ -24,7 +24,7 @@ export interface RedisConnection extends RedisCommander {
   readonly isReady: boolean;
   /** False once the client was closed for good (it no longer reconnects). */
   readonly isOpen: boolean;
-  on(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: 'error' | 'ready' | 'end', listener: () => void): unknown;
 }
 
 /** One stream entry as Redis returns it: the id and its field-value pairs. */

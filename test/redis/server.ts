@@ -90,7 +90,7 @@ async function waitForPing(port: number, proc: ChildProcess): Promise<void> {
 }
 
 /** A connected client whose errors (reconnect attempts) are collected, not thrown. */
-export async function connectClient(url: string): Promise<ReturnType<typeof createClient> & { errors: unknown[] }> {
+export async function connectClient(url: string) {
   const client = createClient({ url, socket: { reconnectStrategy: (retries) => Math.min(20 * 2 ** retries, 200) } });
   const errors: unknown[] = [];
   client.on('error', (err: unknown) => errors.push(err));

@@ -1,4 +1,4 @@
-import type { RedisConnection, RedisStreamClient } from '../../redis/index.js';
+import type { RedisCommander, RedisConnection, RedisStreamClient } from '../../redis/index.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -68,4 +68,14 @@ export function compareIds(a: string, b: string): number {
   const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
   const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
   return am === bm ? Number(as - bs) : am < bm ? -1 : 1;
+}
+
+/** XRANGE key - +, as [id, fields] pairs. */
+export async function xrange(client: RedisCommander, key: string): Promise<[string, Record<string, string>][]> {
+  const rows = (await client.sendCommand(['XRANGE', key, '-', '+'])) as [string, string[]][];
+  return rows.map(([id, pairs]) => {
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < pairs.length; i += 2) fields[pairs[i]!] = pairs[i + 1]!;
+    return [id, fields];
+  });
 }

@@ -60,8 +60,10 @@ suite(redisMissing === undefined ? 'fromRedisStream' : `fromRedisStream (skipped
     const reads: { count: number; outstanding: number }[] = [];
     const spied = spyOnReads(client, (args) => {
       if (args[0] === 'XREADGROUP') reads.push({ count: Number(args[5]), outstanding: requested - p.values.length });
+      if (args[0] === 'XAUTOCLAIM') reads.push({ count: Number(args[7]), outstanding: requested - p.values.length });
     });
-    const source = fromRedisStream({ client: spied, stream, group, consumer, batch: 4, block: 50 });
+    // claimIdle: a claim sweep (XAUTOCLAIM, COUNT = demand too) runs first, then reads.
+    const source = fromRedisStream({ client: spied, stream, group, consumer, batch: 4, block: 50, claimIdle: 60_000 });
     const p = probe(source);
     await sleep(150);
     expect(reads).toEqual([]); // demand 0: nothing read at all
@@ -225,6 +227,83 @@ suite(redisMissing === undefined ? 'fromRedisStream' : `fromRedisStream (skipped
     await sleep(100);
     sub.unsubscribe();
     expect(again.report().delivered).toBe(0);
+  });
+});
+
+suite(redisMissing === undefined ? 'ackAfter failures' : `ackAfter failures (skipped: ${redisMissing})`, () => {
+  let server: TestRedis;
+  let client: Awaited<ReturnType<typeof connectClient>>;
+  beforeAll(async () => {
+    server = await startRedis();
+    client = await connectClient(server.url);
+  });
+  afterAll(async () => {
+    if (client !== undefined) destroyQuietly(client);
+    await server?.stop();
+  });
+
+  it("errors: 'fail-fast' rejects the entry (it stays pending), then ends the stream with the work's error", async () => {
+    await client.sendCommand(['XGROUP', 'CREATE', 'ff', 'g', '0', 'MKSTREAM']);
+    const ids = await addEntries(client, 'ff', 3);
+    const source = fromRedisStream({ client, stream: 'ff', group: 'g', consumer: 'c', block: 50 });
+    const boom = new Error('boom');
+    const err = await lastValueFrom(
+      source.pipe(
+        ackAfter(
+          async (m) => {
+            if (m.id === ids[0]) throw boom;
+            await sleep(50);
+          },
+          { concurrency: 1, errors: 'fail-fast' },
+        ),
+      ),
+    ).catch((e: unknown) => e);
+    expect(err).toBe(boom);
+    await until(() => !source.report().active, 'the reader to close');
+    expect(source.report()).toMatchObject({ rejected: 1, acked: 0 });
+    expect(await pendingIds(client, 'ff', 'g')).toEqual(ids.slice(0, 1));
+  });
+
+  it('a throwing onError ends the stream with what it threw', async () => {
+    await client.sendCommand(['XGROUP', 'CREATE', 'oe', 'g', '0', 'MKSTREAM']);
+    await addEntries(client, 'oe', 2);
+    const thrown = new Error('from onError');
+    const err = await lastValueFrom(
+      fromRedisStream({ client, stream: 'oe', group: 'g', consumer: 'c', block: 50 }).pipe(
+        ackAfter(
+          () => {
+            throw new Error('work failed');
+          },
+          {
+            concurrency: 1,
+            onError: () => {
+              throw thrown;
+            },
+          },
+        ),
+      ),
+    ).catch((e: unknown) => e);
+    expect(err).toBe(thrown);
+  });
+
+  it('an XACK that Redis refuses ends the stream with a RedisStreamError naming XACK (never swallowed)', async () => {
+    await client.sendCommand(['XGROUP', 'CREATE', 'wrong', 'g', '0', 'MKSTREAM']);
+    const [id] = await addEntries(client, 'wrong', 1);
+    const err = await lastValueFrom(
+      fromRedisStream({ client, stream: 'wrong', group: 'g', consumer: 'c', block: 50 }).pipe(
+        ackAfter(
+          async () => {
+            // The key stops being a stream while the work runs: XACK gets WRONGTYPE.
+            await client.sendCommand(['DEL', 'wrong']);
+            await client.sendCommand(['SET', 'wrong', 'x']);
+          },
+          { concurrency: 1 },
+        ),
+      ),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RedisStreamError);
+    expect((err as RedisStreamError).command).toBe('XACK');
+    expect(String(err)).toMatch(new RegExp(`XACK of ${id} failed .*WRONGTYPE`));
   });
 });
 

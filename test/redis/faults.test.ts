@@ -1,4 +1,5 @@
 import { lastValueFrom, toArray, type Subscription } from 'rxjs';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromPull } from '../../index.js';
 import {
@@ -274,6 +275,26 @@ suite(title('connection faults'), () => {
     const r = source.report();
     // Every processed entry's ack was either confirmed by Redis or reported to onAckError.
     expect(r.acked + r.ackedBefore + ackErrors.length).toBe(processed.length);
+  });
+
+  it('a client that does not reconnect: a dropped connection errors the stream, clearly', async () => {
+    await client.sendCommand(['XGROUP', 'CREATE', 'noreconnect', 'g', '0', 'MKSTREAM']);
+    const fragile = createClient({ url: server.url, socket: { reconnectStrategy: false } });
+    fragile.on('error', () => {});
+    await fragile.connect();
+    let failure: unknown;
+    const source = fromRedisStream({ client: fragile, stream: 'noreconnect', group: 'g', consumer: 'c', block: 5000 });
+    const sub = source.subscribe({ error: (e: unknown) => (failure = e) });
+    await sleep(100);
+    await client.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal']); // SKIPME yes: all but the test's client
+    await until(() => failure !== undefined, 'the error', 5000);
+    sub.unsubscribe();
+    destroyQuietly(fragile);
+    expect(failure).toBeInstanceOf(RedisStreamError);
+    expect(String(failure)).toMatch(
+      /fromRedisStream: the connection to Redis closed and the client does not reconnect/,
+    );
+    await until(() => !source.report().active, 'the reader to close');
   });
 
   it('Redis restarted (empty) without createGroup: the stream errors with a clear RedisStreamError', async () => {

@@ -11,7 +11,7 @@ const NAME = 'toRedisStream';
 export interface LagLimit {
   /** The group whose lag (XINFO GROUPS `lag`: entries not yet delivered to it) is watched. */
   group: string;
-  /** The most entries the group may be behind; writing waits while it is more. */
+  /** The most entries the group may be behind; writing waits rather than pass it. */
   max: number;
   /** How often a paused writer asks again, in ms (default 50). */
   poll?: number;
@@ -38,10 +38,10 @@ const KEYS: (keyof ToRedisStreamOptions<unknown>)[] = ['client', 'stream', 'fiel
  *
  * At most `window` XADDs are in flight; from a demand-aware source (fromPull, channel, another
  * library stage) exactly the free window is requested, so the producer is paused by Redis's
- * pace. With `lagLimit`, writing also waits while the group's lag exceeds `max`, so a fast
- * producer cannot fill Redis faster than the consumers drain it: the lag stays within
- * `max + window`. The lag is read with XINFO GROUPS only when the writes since the last reading
- * could have crossed the bound.
+ * pace. With `lagLimit`, writing also waits while the group's lag would exceed `max`, so a fast
+ * producer cannot fill Redis faster than the consumers drain it: the lag never exceeds `max`.
+ * The lag is read with XINFO GROUPS only when the writes since the last reading could have
+ * reached the bound.
  *
  * A push source is absorbed like by {@link mergeWorkers}: a bounded queue (capacity 1024) that
  * errors when full. An XADD that fails ends the stream with a {@link RedisStreamError}.
@@ -112,38 +112,53 @@ async function write(
     return String(await client.sendCommand(['XADD', stream, '*', ...fields]));
   } catch (err) {
     throw new RedisStreamError(NAME, 'XADD', `XADD to '${stream}' failed: ${errorText(err)}`, err);
+  } finally {
+    lag?.settled();
   }
 }
 
 /** One subscription's view of the group's lag. */
 interface LagWaiter {
-  /** Resolves when one more entry may be written without exceeding the bound (by more than the window). */
+  /** Resolves when one more entry may be written without the lag passing the bound. */
   admit(): Promise<void>;
+  /** An admitted XADD is over (written or failed). */
+  settled(): void;
 }
 
 /**
- * The lag gate: `known` is the lag at the last XINFO plus the entries admitted since. While that
- * estimate is within `max` nothing is asked; past it, XINFO is read, and while the real lag is
- * over `max`, asked again every `poll` ms. All writers wait on the same check, in order.
+ * The lag gate. `estimate` never undercounts the group's lag: it is the lag at the last XINFO,
+ * plus every XADD that had not settled when that XINFO was sent (it may not be in the reading),
+ * plus those admitted since. A writer is admitted only while the estimate is below `max`, so the
+ * lag never exceeds it; at the bound, XINFO is read again (every `poll` ms while the group stays
+ * behind). Waiting writers share that one reading and are admitted in order.
  */
 function lagGate(client: RedisCommander, stream: string, limit: Required<LagLimit>): () => LagWaiter {
   return () => {
     let estimate = Infinity; // unknown until the first reading
+    let admitted = 0;
+    let settled = 0;
     let checking: Promise<void> | undefined;
     const check = async (): Promise<void> => {
       for (;;) {
-        estimate = await readLag(client, stream, limit.group);
+        const unsettledAtSend = admitted - settled;
+        const admittedAtSend = admitted;
+        const lag = await readLag(client, stream, limit.group);
+        estimate = lag + unsettledAtSend + (admitted - admittedAtSend);
         if (estimate < limit.max) return;
         await new Promise((resolve) => setTimeout(resolve, limit.poll));
       }
     };
     return {
       async admit() {
-        if (estimate >= limit.max) {
+        while (estimate >= limit.max) {
           checking ??= check().finally(() => (checking = undefined));
           await checking;
         }
         estimate++;
+        admitted++;
+      },
+      settled() {
+        settled++;
       },
     };
   };

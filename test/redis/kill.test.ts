@@ -86,6 +86,8 @@ suite(redisMissing === undefined ? 'kill test' : `kill test (skipped: ${redisMis
     expect(ids).toHaveLength(ENTRIES);
     const victim = consumers[2]!;
     await until(() => lines(victim.log).length >= 1500, 'the victim to be mid-run', 30_000);
+    // Mid-work: kill it while its pending list is busy (slots refill within a millisecond).
+    await until(async () => (await pendingIds(client, 'jobs', 'g', 'victim')).length >= 4, 'the victim busy', 10_000);
     const exited = new Promise((resolve) => victim.child.once('exit', resolve));
     victim.child.kill('SIGKILL');
     await exited;

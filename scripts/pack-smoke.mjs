@@ -93,6 +93,32 @@ if (typeof lib.boundedBuffer !== 'function') throw new Error('CJS: boundedBuffer
 console.log(require.resolve('${NAME}'));
 `,
   );
+  // The Redis subpath: loads without `redis` installed (it is an optional peer and never
+  // imported at run time), and shares the main entry's classes (one chunk, in ESM and in CJS).
+  writeFileSync(
+    join(app, 'redis-esm.mjs'),
+    `import * as redis from '${NAME}/redis';
+import { fileURLToPath } from 'node:url';
+import * as lib from '${NAME}';
+if (typeof redis.fromRedisStream !== 'function') throw new Error('ESM: fromRedisStream is ' + typeof redis.fromRedisStream);
+if (typeof redis.ackAfter !== 'function' || typeof redis.toRedisStream !== 'function') throw new Error('ESM: redis exports missing');
+if ('fromRedisStream' in lib) throw new Error('ESM: the main entry must not export the Redis subpath');
+console.log(fileURLToPath(import.meta.resolve('${NAME}/redis')));
+`,
+  );
+  writeFileSync(
+    join(app, 'redis-cjs.cjs'),
+    `const redis = require('${NAME}/redis');
+if (typeof redis.fromRedisStream !== 'function') throw new Error('CJS: fromRedisStream is ' + typeof redis.fromRedisStream);
+if (typeof redis.ackAfter !== 'function' || typeof redis.toRedisStream !== 'function') throw new Error('CJS: redis exports missing');
+console.log(require.resolve('${NAME}/redis'));
+`,
+  );
+  const redisEsmFile = run('ESM import of /redis', [process.execPath, ['redis-esm.mjs']], app).trim();
+  const redisCjsFile = run('CJS require of /redis', [process.execPath, ['redis-cjs.cjs']], app).trim();
+  if (!/redis[\\/]index\.js$/.test(redisEsmFile)) fail(`ESM import of /redis resolved to ${redisEsmFile}`);
+  if (!/redis[\\/]index\.cjs$/.test(redisCjsFile)) fail(`CJS require of /redis resolved to ${redisCjsFile}`);
+
   const esmFile = run('ESM import', [process.execPath, ['esm.mjs']], app).trim();
   const cjsFile = run('CJS require', [process.execPath, ['cjs.cjs']], app).trim();
   if (!esmFile.endsWith('index.js')) fail(`ESM import resolved to ${esmFile}, expected dist/index.js`);
@@ -100,8 +126,10 @@ console.log(require.resolve('${NAME}'));
 
   // Assigning to a function type fails if the import is missing (TS2305) or untyped (TS7016 under strict).
   const usage = `import { boundedBuffer } from '${NAME}';
+import { fromRedisStream, type RedisStreamSource } from '${NAME}/redis';
 import type { MonoTypeOperatorFunction } from 'rxjs';
 export const fn: (...args: never[]) => MonoTypeOperatorFunction<number> = boundedBuffer;
+export const redisFn: (...args: never[]) => RedisStreamSource = fromRedisStream;
 `;
   writeFileSync(join(app, 'esm.mts'), usage);
   writeFileSync(join(app, 'cjs.cts'), usage);
@@ -129,14 +157,17 @@ export const fn: (...args: never[]) => MonoTypeOperatorFunction<number> = bounde
   const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
   run('tsc (node16, .mts + .cts)', [process.execPath, [tsc, '-p', 'tsconfig.json']], app);
   const listed = run('tsc --listFilesOnly', [process.execPath, [tsc, '-p', 'tsconfig.json', '--listFilesOnly']], app);
-  for (const dts of ['index.d.ts', 'index.d.cts']) {
-    const re = new RegExp(`node_modules[\\\\/]${NAME}[\\\\/]dist[\\\\/]${dts.replaceAll('.', '\\.')}$`, 'm');
+  for (const dts of ['index.d.ts', 'index.d.cts', 'redis/index.d.ts', 'redis/index.d.cts']) {
+    const path = dts.replaceAll('.', '\\.').replaceAll('/', '[\\\\/]');
+    const re = new RegExp(`node_modules[\\\\/]${NAME}[\\\\/]dist[\\\\/]${path}$`, 'm');
     if (!re.test(listed)) fail(`tsc did not load ${NAME}/dist/${dts}; files it loaded:\n${listed}`);
   }
 
   console.log(`pack-smoke: ${packed[0].filename} OK`);
   console.log(`  import  -> ${esmFile}`);
   console.log(`  require -> ${cjsFile}`);
+  console.log(`  import  -> ${redisEsmFile}`);
+  console.log(`  require -> ${redisCjsFile}`);
   console.log('  tsc node16: esm.mts -> dist/index.d.ts, cjs.cts -> dist/index.d.cts');
 }
 

@@ -1,0 +1,4 @@
+export function mountPlayground(root: HTMLElement): () => void {
+  root.textContent = 'playground';
+  return () => undefined;
+}

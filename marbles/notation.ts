@@ -50,6 +50,32 @@ export function marblesOf(messages: readonly ParsedMessage[], known: Readonly<Re
   return { marbles: text, values: letters.used(), ...(error !== undefined && { error }) };
 }
 
+/**
+ * The text the playground prints for an output: its marbles, then a `letter = value` line per
+ * value that is not its own letter, and the error. When marbles cannot write the output (see
+ * {@link marblesOf}), one `frame: notifications` line per frame instead, and no notation.
+ */
+export function outputText(
+  messages: readonly ParsedMessage[],
+  known: Readonly<Record<string, unknown>> = {},
+): { readonly text: string; readonly notation?: Notation } {
+  let notation: Notation;
+  try {
+    notation = marblesOf(messages, known);
+  } catch {
+    const lines = byFrame(messages).map(
+      (group) =>
+        `${group[0]?.frame ?? 0}: ${group.map((m) => (m.notification.kind === 'N' ? formatValue(m.notification.value) : m.notification.kind === 'C' ? '|' : `# ${formatValue(m.notification.error)}`)).join(', ')}`,
+    );
+    return { text: ['(not writable as marbles; by frame)', ...lines].join('\n') };
+  }
+  const legend = Object.entries(notation.values)
+    .filter(([key, value]) => value !== key)
+    .map(([key, value]) => `${key} = ${formatValue(value)}`);
+  const error = 'error' in notation ? [`# = ${formatValue(notation.error)}`] : [];
+  return { text: [notation.marbles, ...legend, ...error].join('\n'), notation };
+}
+
 function byFrame(messages: readonly ParsedMessage[]): ParsedMessage[][] {
   const groups: ParsedMessage[][] = [];
   for (const m of messages) {

@@ -42,6 +42,7 @@ export default defineConfig({
   title: 'rxjs-backpressure',
   description: 'RxJS 7 operators with pull-based demand and backpressure',
   base: BASE,
+  head: [['link', { rel: 'icon', type: 'image/svg+xml', href: `${BASE}favicon.svg` }]],
   srcDir: 'pages',
   cleanUrls: false,
   lastUpdated: false,

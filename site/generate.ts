@@ -195,6 +195,7 @@ export async function generate(): Promise<void> {
   const src = resolve(ROOT, 'site/src');
   // The site's own pages are written with site links already.
   for (const file of readdirSync(src)) write(file, readFileSync(resolve(src, file), 'utf8'));
+  cpSync(resolve(ROOT, 'site/public'), resolve(PAGES, 'public'), { recursive: true });
   await generateApi();
   const operators = operatorNames();
   for (const name of operators) write(`operators/${name}.md`, operatorPage(name));

@@ -226,6 +226,8 @@ function showResults(f: Fields, computed: Computed, opMode: boolean): void {
   f.output.textContent = failed ? '(fix the field marked in red)' : (computed.output ?? '');
   f.output.dataset.state = formatHash(computed.state);
   f.output.dataset.ready = failed ? 'error' : 'ok';
+  // Lets a test wait for the computation of the case (or operator) it opened.
+  f.output.dataset.case = computed.state.caseId ?? computed.state.op ?? '';
   const c = computed.state.caseId === undefined ? undefined : caseById(computed.state.caseId);
   f.expected.textContent = computed.expected ?? '';
   f.expected.hidden = opMode || c === undefined;

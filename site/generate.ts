@@ -5,7 +5,7 @@ import { Application } from 'typedoc';
 import * as library from '../index.js';
 import { caseGroups } from '../marbles/cases/index.js';
 import type { AnyMarbleCase } from '../marbles/case.js';
-import { REPOSITORY } from './meta.js';
+import { REPOSITORY, SITE_URL } from './meta.js';
 
 /*
  * Builds the site's pages into site/pages (generated, never committed) from what the repository
@@ -21,6 +21,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PAGES = resolve(ROOT, 'site/pages');
 const BLOB = `${REPOSITORY}/blob/main/`;
 const TREE = `${REPOSITORY}/tree/main/`;
+const RAW = `${REPOSITORY.replace('https://github.com/', 'https://raw.githubusercontent.com/')}/main/`;
 
 /** Where a repository file lands on the site (a page or an asset), or undefined when it does not. */
 function sitePathOf(repoPath: string): string | undefined {
@@ -33,25 +34,44 @@ function sitePathOf(repoPath: string): string | undefined {
 }
 
 /**
- * Rewrites the relative links of a Markdown file written at `fromRepo` (e.g. docs/design.md) for
- * the page at `toSite` (e.g. design.md): a link to a file the site has becomes a link to it, any
- * other repository path a link to the file on GitHub (the page must not have a dead link).
+ * Rewrites the links of a Markdown file written at `fromRepo` (e.g. docs/design.md) for the page
+ * at `toSite` (e.g. design.md): a link to a file the site has (relative, or an absolute link to
+ * the site, the repository or its raw files, as the README needs for the registry page) becomes
+ * a relative link to it; any other repository path becomes a link to the file on GitHub, so no
+ * page has a dead link and the built site never reaches out to the network for its own files.
  */
 export function rewriteLinks(markdown: string, fromRepo: string, toSite: string): string {
   return markdown.replace(/(\]\()([^)\s]+)(\))/g, (whole, open: string, target: string, close: string) => {
-    if (/^([a-z]+:|#|\/)/i.test(target)) return whole;
     const [path = '', anchor] = target.split('#');
-    const repoPath = posix.normalize(posix.join(posix.dirname(fromRepo), path));
     const hash = anchor === undefined ? '' : `#${anchor}`;
-    const onSite = sitePathOf(repoPath);
-    if (onSite !== undefined) {
+    const onSite = siteTargetOf(path, fromRepo);
+    if (onSite === 'keep') return whole;
+    if (typeof onSite === 'string') {
       const rel = posix.relative(posix.dirname(toSite), onSite) || posix.basename(onSite);
       return `${open}${rel.startsWith('.') ? rel : `./${rel}`}${hash}${close}`;
     }
-    const absolute = resolve(ROOT, repoPath);
+    const absolute = resolve(ROOT, onSite.repoPath);
     const isDir = existsSync(absolute) && statSync(absolute).isDirectory();
-    return `${open}${isDir ? TREE : BLOB}${repoPath}${hash}${close}`;
+    return `${open}${isDir ? TREE : BLOB}${onSite.repoPath}${hash}${close}`;
   });
+}
+
+/** A site path for a link target, a repository path that is not on the site, or 'keep' (external, anchor). */
+function siteTargetOf(path: string, fromRepo: string): string | { repoPath: string } | 'keep' {
+  if (path === '') return 'keep';
+  if (path.startsWith(SITE_URL)) {
+    const page = path.slice(SITE_URL.length).replace(/\.html$/, '');
+    return page === '' ? 'index.md' : `${page}.md`;
+  }
+  const repoPrefix = [RAW, BLOB, TREE].find((prefix) => path.startsWith(prefix));
+  if (repoPrefix === undefined && /^([a-z]+:|\/)/i.test(path)) return 'keep';
+  const repoPath =
+    repoPrefix === undefined
+      ? posix.normalize(posix.join(posix.dirname(fromRepo), path))
+      : path.slice(repoPrefix.length);
+  const onSite = sitePathOf(repoPath);
+  if (onSite !== undefined) return onSite;
+  return repoPrefix === undefined ? { repoPath } : 'keep';
 }
 
 function write(sitePath: string, content: string): void {

@@ -45,9 +45,9 @@ export function rewriteLinks(markdown: string, fromRepo: string, toSite: string)
     const [path = '', anchor] = target.split('#');
     const hash = anchor === undefined ? '' : `#${anchor}`;
     const onSite = siteTargetOf(path, fromRepo);
-    if (onSite === 'keep') return whole;
-    if (typeof onSite === 'string') {
-      const rel = posix.relative(posix.dirname(toSite), onSite) || posix.basename(onSite);
+    if (onSite === undefined) return whole;
+    if ('sitePath' in onSite) {
+      const rel = posix.relative(posix.dirname(toSite), onSite.sitePath) || posix.basename(onSite.sitePath);
       return `${open}${rel.startsWith('.') ? rel : `./${rel}`}${hash}${close}`;
     }
     const absolute = resolve(ROOT, onSite.repoPath);
@@ -56,22 +56,22 @@ export function rewriteLinks(markdown: string, fromRepo: string, toSite: string)
   });
 }
 
-/** A site path for a link target, a repository path that is not on the site, or 'keep' (external, anchor). */
-function siteTargetOf(path: string, fromRepo: string): string | { repoPath: string } | 'keep' {
-  if (path === '') return 'keep';
+/** Where a link target is on the site, or its repository path when not there; undefined: leave it (external, anchor). */
+function siteTargetOf(path: string, fromRepo: string): { sitePath: string } | { repoPath: string } | undefined {
+  if (path === '') return undefined;
   if (path.startsWith(SITE_URL)) {
     const page = path.slice(SITE_URL.length).replace(/\.html$/, '');
-    return page === '' ? 'index.md' : `${page}.md`;
+    return { sitePath: page === '' ? 'index.md' : `${page}.md` };
   }
   const repoPrefix = [RAW, BLOB, TREE].find((prefix) => path.startsWith(prefix));
-  if (repoPrefix === undefined && /^([a-z]+:|\/)/i.test(path)) return 'keep';
+  if (repoPrefix === undefined && /^([a-z]+:|\/)/i.test(path)) return undefined;
   const repoPath =
     repoPrefix === undefined
       ? posix.normalize(posix.join(posix.dirname(fromRepo), path))
       : path.slice(repoPrefix.length);
   const onSite = sitePathOf(repoPath);
-  if (onSite !== undefined) return onSite;
-  return repoPrefix === undefined ? { repoPath } : 'keep';
+  if (onSite !== undefined) return { sitePath: onSite };
+  return repoPrefix === undefined ? { repoPath } : undefined;
 }
 
 function write(sitePath: string, content: string): void {

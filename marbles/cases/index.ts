@@ -6,6 +6,7 @@ import { fromPullCases } from './fromPull.js';
 import { mergeWorkersCases } from './mergeWorkers.js';
 import { drainOnCompleteCases } from './drainOnComplete.js';
 import { failureModeGroups } from './failure-modes/index.js';
+import { toAsyncIterableCases } from './toAsyncIterable.js';
 
 /** Every case file's group; add a new operator's cases here and they are tested and drawn. */
 export const caseGroups: readonly CaseGroup[] = [
@@ -15,6 +16,7 @@ export const caseGroups: readonly CaseGroup[] = [
   mergeWorkersCases,
   drainOnCompleteCases,
   batchFreshCases,
+  toAsyncIterableCases,
   ...failureModeGroups,
 ];
 

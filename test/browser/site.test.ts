@@ -114,6 +114,23 @@ describe.skipIf(chromiumMissing !== undefined)('the documentation site in Chromi
     expect(problems).toEqual([]);
   }, 120_000);
 
+  it("an operator page's 'open in the playground' link opens its case in one click", async () => {
+    const page = await browser.context.newPage();
+    const problems = watch(page);
+    await page.goto(`${server.url}operators/mergeWorkers.html`);
+    const link = page.getByRole('link', { name: 'Open mergeWorkers-demand in the playground' });
+    await link.click();
+    const output = page.locator('[data-testid="output-marbles"][data-case="mergeWorkers-demand"]');
+    await output.waitFor({ state: 'attached', timeout: 10_000 });
+    const c = marbleCases.find((x) => x.id === 'mergeWorkers-demand');
+    expect(c).toBeDefined();
+    if (c !== undefined) expect(await output.textContent()).toBe(outputText(executeCase(c).output).text);
+    expect(await page.getByTestId('demand').textContent()).toBe('2--1-1');
+    expect(await page.getByTestId('diagram').innerHTML()).toMatch(/>demand</);
+    await page.close();
+    expect(problems).toEqual([]);
+  }, 60_000);
+
   it('shows an invalid marble string or option as an error next to its field, not a blank page', async () => {
     const page = await browser.context.newPage();
     await page.goto(`${server.url}playground.html#case=boundedBuffer-block-demand`);

@@ -146,11 +146,17 @@ function apiSection(name: string): string {
   });
 }
 
+/** A case title without its `operator:` prefix, as a heading: `boundedBuffer: a full queue ...` -> `A full queue ...`. */
+function headingOf(title: string): string {
+  const rest = title.replace(/^[^:]+:\s*/, '');
+  return rest.charAt(0).toUpperCase() + rest.slice(1);
+}
+
 function operatorPage(name: string): string {
   const cases = casesOf(name);
   const diagrams = cases.map((c) =>
     [
-      `### ${c.title.replace(/^[^:]+:\s*/, '')}`,
+      `### ${headingOf(c.title)}`,
       '',
       `![${c.id}](../diagrams/${c.id}.svg)`,
       '',

@@ -128,8 +128,9 @@ function failureRows(name: string): string[] {
 }
 
 /**
- * The operator's TypeDoc page (its JSDoc), without the breadcrumb and title, headings one level
- * down, and its links re-pointed from api/functions/ to operators/.
+ * The operator's TypeDoc page (its JSDoc), without the breadcrumb and title, and its links
+ * re-pointed from api/functions/ to operators/; its sections (Example, Parameters, ...) stay h2,
+ * beside Diagrams and Failure modes.
  */
 function apiSection(name: string): string {
   const from = `api/functions/${name}.md`;
@@ -137,7 +138,6 @@ function apiSection(name: string): string {
   const body = md
     .split('\n')
     .filter((line, i) => !(i < 4 && (line.startsWith('[rxjs-backpressure]') || line.startsWith('# '))))
-    .map((line) => (/^#{2,5} /.test(line) ? `#${line}` : line))
     .join('\n');
   return body.replace(/(\]\()([^)\s]+)(\))/g, (whole, open: string, target: string, close: string) => {
     if (/^([a-z]+:|#|\/)/i.test(target)) return whole;

@@ -114,7 +114,8 @@ describe.skipIf(chromiumMissing !== undefined)('the library in Chromium', () => 
   it('mergeWorkers with fetch: two requests at a time, and the running one is aborted when the output ends', async () => {
     const base = server.url.replace('/nothing-static/', BASE);
     const r = await inBrowser(page, 'mergeWorkersWithFetch', base);
-    expect(r.results).toEqual(['result 1', 'result 2', 'result 3']);
+    // Results come as the requests finish, in whatever order the network gives.
+    expect([...r.results].sort()).toEqual(['result 1', 'result 2', 'result 3']);
     // Pulled, not pushed: nothing was read beyond the four values that got a worker.
     expect(r.read).toEqual([1, 2, 3, 4]);
     expect(r.aborted).toEqual([true, true, true, true].map((_, i) => i === 3));

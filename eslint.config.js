@@ -4,6 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'docs/', 'coverage/', '.tmp/', 'examples/angular/'] },
+  { ignores: ['site/pages/', 'site/.vitepress/'] },
   js.configs.recommended,
   // Type-aware rules catch floating promises and unsafe `any` flows, which matter in
   // subscription/teardown code; the repo is small enough that the type program builds in seconds.

@@ -19,9 +19,17 @@ export interface MarbleStream<V> {
   readonly error?: unknown;
 }
 
-/** The case's source: cold (the default) or hot (may use `^` for the subscription point). */
+/**
+ * The case's source: cold (the default), hot (may use `^` for the subscription point), or pull.
+ *
+ * A pull source is demand-aware (it speaks the library's handshake): its marbles say when each
+ * value becomes *available*, counted from the subscription like a cold stream, but a value is
+ * emitted only against a `request(n)` of the stage reading it, in order; the terminal (`|`, `#`)
+ * follows the values before it. Every request it receives is recorded and checked against
+ * {@link MarbleCase.demand}; the diagram draws them on the demand lane.
+ */
 export interface SourceStream<V> extends MarbleStream<V> {
-  readonly kind?: 'cold' | 'hot';
+  readonly kind?: 'cold' | 'hot' | 'pull';
 }
 
 /** The expected subscription marbles (`^` / `!`), one string per expected subscription. */
@@ -43,6 +51,12 @@ export interface CaseHelpers<Ctx, Inner> {
   readonly time: RunHelpers['time'];
   /** What {@link MarbleCase.context} returned for this run (undefined without it). */
   readonly context: Ctx;
+  /**
+   * Wraps a demand-aware Observable so that every `request(n)` made of it is recorded on the
+   * case's demand lane (as a pull source's are), e.g. to show the requests a consumer makes of
+   * `fromPull`. Throws a TypeError for a plain Observable, which has no requests to record.
+   */
+  readonly observeDemand: <T>(source: Observable<T>) => Observable<T>;
 }
 
 /** {@link CaseHelpers} for `verify`, which also gets vitest's `expect` (case files never import vitest). */
@@ -61,6 +75,8 @@ export interface DiagramOptions {
   /** Row titles (defaults: `source`, the inner names, `output`). */
   readonly sourceTitle?: string;
   readonly outputTitle?: string;
+  /** Title of the demand lane (default `demand`). */
+  readonly demandTitle?: string;
 }
 
 interface CaseBase<In, Out, Ctx, Inner> {
@@ -86,6 +102,13 @@ interface CaseBase<In, Out, Ctx, Inner> {
     // NoInfer: the names come from `inner`; a typo here must be an error, not a new inner name.
     readonly inner?: NoInfer<{ readonly [K in keyof Inner]?: SubscriptionMarbles }>;
   };
+  /**
+   * The requests the stage made of a pull source (or of what `observeDemand` wrapped), as
+   * marbles: each character is one `request(n)` at its frame, a digit for n and `∞` for
+   * Infinity, e.g. `'1--1-(11)'`. The test checks the recorded requests against it; the
+   * diagram draws it as the demand lane. Requires a pull source or `observeDemand`.
+   */
+  readonly demand?: string;
   /** When the test unsubscribes from the output (a `!` marble string, passed to `expectObservable`). */
   readonly unsubscribe?: string;
   /** Creates this run's shared state; called once per run, before `operator`/`pipeline`. */

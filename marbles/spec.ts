@@ -64,6 +64,7 @@ const EVENT_RADIUS = 16;
 /** Pixels per frame: a little more than a marble's diameter, so adjacent frames do not overlap. */
 const FRAME_WIDTH = 36;
 const TERMINAL_NUDGE = 0.5;
+const DEMAND_STYLES: Styles = { fill_color: '#fff3cd', stroke_color: '#b26a00', value_color: '#8a4b00' };
 
 /** Styles over Swirly's light theme: smaller marbles, monospace operator label, red errors. */
 function diagramStyles(c: AnyMarbleCase, timeline: Timeline): Styles {
@@ -131,6 +132,10 @@ function streamSpec(row: Row, origin: number, end: number, legend: Legend): Swir
 
 function messageSpec(event: Event, row: Row, legend: Legend): SwirlyMessage {
   const frame = event.frame - row.start;
+  if (row.lane === 'demand') {
+    // A request is not a value: amber, labelled with n itself (∞ for Infinity), never in the legend.
+    return { frame, notification: { kind: 'N', value: event.key }, styles: DEMAND_STYLES };
+  }
   if (event.kind === 'N') {
     const label = formatValue(event.value);
     const inline = label.length <= INLINE_LABEL_MAX ? label : event.key;

@@ -1,5 +1,5 @@
-import { Observable, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import { demandProtocolOf, type DemandHandle } from '../lib/core/protocol.js';
+import { Observable, type MonoTypeOperatorFunction, type Observer, type SchedulerLike, type Subscription } from 'rxjs';
+import { demandProtocolOf, toDemandObservable, type DemandHandle } from '../lib/core/protocol.js';
 
 /**
  * A slow, demand-aware consumer for tests: it subscribes through the demand handshake, asks for
@@ -52,4 +52,34 @@ export const upper = (v: string): string => v.toUpperCase();
 /** Subscription marbles of a job subscribed at frame `from` for `frames` frames: `sub(2, 3)` is `--^--!`. */
 export function sub(from: number, frames: number): string {
   return `${'-'.repeat(from)}^${'-'.repeat(frames - 1)}!`;
+}
+
+/**
+ * The same demand-aware stream, with `observer` told of each value in the frame it is delivered
+ * and of the terminal: a tap that keeps the handshake (RxJS's `tap` returns a plain Observable,
+ * which the next stage would have to absorb instead of pulling). Used to draw what a consumer
+ * outside RxJS (a `for await` loop) received, and when.
+ */
+export function tapDemand<T>(source: Observable<T>, observer: Partial<Observer<T>>): Observable<T> {
+  const protocol = demandProtocolOf(source);
+  if (protocol === undefined) throw new TypeError('tapDemand: the source is not demand-aware');
+  return toDemandObservable<T>({
+    version: protocol.version,
+    subscribe: (downstream) =>
+      protocol.subscribe({
+        start: (handle) => downstream.start?.(handle),
+        next(value) {
+          observer.next?.(value);
+          downstream.next(value);
+        },
+        error(err) {
+          observer.error?.(err);
+          downstream.error(err);
+        },
+        complete() {
+          observer.complete?.();
+          downstream.complete();
+        },
+      }),
+  });
 }

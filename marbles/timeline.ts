@@ -27,6 +27,8 @@ export interface Row {
   readonly events: readonly Event[];
   /** When the stream was subscribed; empty when the case does not say. */
   readonly windows: readonly Window[];
+  /** `demand`: the requests a stage made of its source, drawn as request marks, not values. */
+  readonly lane?: 'demand';
 }
 
 /** A notification at an absolute frame. */
@@ -47,7 +49,8 @@ export interface Window {
   readonly to: number;
 }
 
-interface ParsedMessage {
+/** A notification as RxJS's marble parser returns it, at a frame. */
+export interface ParsedMessage {
   readonly frame: number;
   readonly notification: { readonly kind: 'N' | 'E' | 'C'; readonly value?: unknown; readonly error?: unknown };
 }
@@ -55,8 +58,10 @@ interface ParsedMessage {
 /** Lays a case out in time. Pure: depends only on the case data. */
 export function timelineOf(c: AnyMarbleCase): Timeline {
   const options = c.diagram === false ? {} : (c.diagram ?? {});
+  const sourceTitle = options.sourceTitle ?? (c.source.kind === 'pull' ? 'pull source' : 'source');
   const inputs = [
-    ...streamRows(options.sourceTitle ?? 'source', c.source, c.source.kind === 'hot', c.subscriptions?.source),
+    ...streamRows(sourceTitle, c.source, c.source.kind === 'hot', c.subscriptions?.source),
+    ...(c.demand === undefined ? [] : [demandRow(options.demandTitle ?? 'demand', c.demand)]),
     ...Object.entries((c.inner ?? {}) as Record<string, MarbleStream<unknown>>).flatMap(([name, stream]) =>
       streamRows(
         name,
@@ -92,6 +97,25 @@ function streamRows(
   // the case asserts the stream was never subscribed, so nothing was delivered.
   if (hot || windows.length === 0) return [row(title, stream, 0, windows, subs === undefined)];
   return windows.map((w) => row(title, stream, w.from, [w], false));
+}
+
+/** The demand lane: one mark per `request(n)`, at the frame it was made. */
+function demandRow(title: string, marbles: string): Row {
+  return { ...row(title, { marbles, values: demandValues(marbles) }, 0, [], true), lane: 'demand' };
+}
+
+/**
+ * The values of demand marbles: a digit is that number, `∞` is Infinity. Anything else is a
+ * mistake in the case, reported with the character.
+ */
+export function demandValues(marbles: string): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (const ch of marbles.replace(/\d+ms|[-\s()]/g, '')) {
+    if (/^\d$/.test(ch)) values[ch] = Number(ch);
+    else if (ch === '∞') values[ch] = Infinity;
+    else throw new Error(`demand marbles '${marbles}': '${ch}' is not a request size (a digit or ∞)`);
+  }
+  return values;
 }
 
 function outputRow(title: string, expected: MarbleStream<unknown>, unsubscribe: string | undefined): Row {
@@ -145,6 +169,11 @@ function subscriptionWindows(subs: SubscriptionMarbles | undefined): Window[] {
     const log = inRunMode(() => TestScheduler.parseMarblesAsSubscriptions(marbles, true));
     return { from: log.subscribedFrame, to: log.unsubscribedFrame };
   });
+}
+
+/** Parses marbles as a test inside `TestScheduler.run` does (one character is one frame). */
+export function parseRunMarbles(marbles: string, values?: unknown, error?: unknown): ParsedMessage[] {
+  return parse(marbles, values, error);
 }
 
 function parse(marbles: string, values: unknown, error: unknown): ParsedMessage[] {

@@ -184,4 +184,26 @@ export const batchFreshCases = defineCases('batchFresh', [
     expected: { marbles: '-x-(y|)', values: { x: ['a', 'b'], y: ['c', 'd'] } },
     subscriptions: { source: '^--!' },
   }),
+
+  defineCase({
+    id: 'batchFresh-pull-demand',
+    title: 'batchFresh over a pull source: it asks for a batch worth of values only when its consumer asks for a batch',
+    description:
+      'No boundedBuffer is needed: the source can be paused, so values wait in it while pullEvery(8) is busy.',
+    source: { kind: 'pull', marbles: 'a--bc-d-ef---|' },
+    operatorLabel: 'batchFresh({ size: 3, maxWait: 2 }) → pullEvery(8)',
+    operator:
+      ({ scheduler }) =>
+      (source$) =>
+        source$.pipe(batchFresh<string>({ size: 3, maxWait: 2, scheduler }), pullEvery(8, scheduler)),
+    expected: {
+      marbles: '--x-------y-------z-------(w|)',
+      values: { x: ['a'], y: ['b', 'c'], z: ['d'], w: ['e', 'f'] },
+    },
+    // Three for the first batch; after [a] leaves, one to keep three outstanding; then nothing
+    // until the consumer is free and [d] has gone out, at 18.
+    demand: '3-1---------------3',
+    subscriptions: { source: '^-----------------!' },
+    diagram: { frameWidth: 30 },
+  }),
 ]);

@@ -184,4 +184,26 @@ export const boundedBufferCases = defineCases('boundedBuffer', [
     expected: { marbles: '#', error: notPausableError('boundedBuffer') },
     subscriptions: { source: [] },
   }),
+
+  defineCase({
+    id: 'boundedBuffer-block-demand',
+    title: 'boundedBuffer block over a pull source: it asks only for free slots, as the slow consumer takes values',
+    description:
+      'All five values are available at once. The buffer asks for its two slots, and for one more each ' +
+      'time pullEvery(5) takes a value: d and e stay in the source until there is room.',
+    source: { kind: 'pull', marbles: 'abcde---|' },
+    operatorLabel: "boundedBuffer({ capacity: 2, overflow: 'block' }) → pullEvery(5)",
+    context: () => bufferMonitor(),
+    operator:
+      ({ scheduler, context }) =>
+      (source$) =>
+        source$.pipe(boundedBuffer({ capacity: 2, overflow: 'block', monitor: context }), pullEvery(5, scheduler)),
+    expected: { marbles: 'a----b----c----d----(e|)' },
+    // request(2) fills the slots; pullEvery takes a at once, so one more is asked for in the same frame.
+    demand: '(21)-1----1',
+    subscriptions: { source: '^---------!' },
+    verify: ({ context, expect }) => {
+      expect(context.snapshot()).toMatchObject({ received: 5, emitted: 5, dropped: 0, depth: 0, highWater: 2 });
+    },
+  }),
 ]);

@@ -151,4 +151,19 @@ export const fromPullCases = defineCases('fromPull', [
       expect(context.closed).toBe(true);
     },
   }),
+
+  defineCase({
+    id: 'fromPull-demand',
+    title: 'fromPull: each request of a slow consumer reads one value, and nothing is read ahead',
+    description:
+      'The top row is the iterable. The demand lane shows the requests pullEvery(3) makes of fromPull: ' +
+      'one value is read per request; reading c also finds the end of the array, so the output completes with it.',
+    source: { marbles: '(abc)' },
+    operatorLabel: "fromPull(['a', 'b', 'c']) → pullEvery(3)",
+    pipeline: (_iterable$, { scheduler, observeDemand }) =>
+      observeDemand(fromPull(['a', 'b', 'c'])).pipe(pullEvery(3, scheduler)),
+    expected: { marbles: 'a--b--(c|)' },
+    demand: '1--1--1',
+    diagram: { sourceTitle: 'iterable', demandTitle: 'request(n)' },
+  }),
 ]);

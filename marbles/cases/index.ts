@@ -10,6 +10,7 @@ import { rateLimitCases } from './rateLimit.js';
 import { broadcastCases } from './broadcast.js';
 import { paceDemandCases } from './paceDemand.js';
 import { abortableCases } from './abortable.js';
+import { toAsyncIterableCases } from './toAsyncIterable.js';
 
 /** Every case file's group; add a new operator's cases here and they are tested and drawn. */
 export const caseGroups: readonly CaseGroup[] = [
@@ -19,6 +20,7 @@ export const caseGroups: readonly CaseGroup[] = [
   mergeWorkersCases,
   drainOnCompleteCases,
   batchFreshCases,
+  toAsyncIterableCases,
   ...failureModeGroups,
   rateLimitCases,
   broadcastCases,

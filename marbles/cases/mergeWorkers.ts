@@ -139,4 +139,19 @@ export const mergeWorkersCases = defineCases('mergeWorkers', [
     subscriptions: { inner: { job: ['-^-!', '---^-!'], slow: ['^-----!', '------^-----!'] } },
     diagram: { frameWidth: 40 },
   }),
+
+  defineCase({
+    id: 'mergeWorkers-demand',
+    title: 'mergeWorkers over a pull source: it asks for one value per free worker, never more',
+    description:
+      'The two workers ask for two values at frame 0 and then for one each time a job ends (3, 5): ' +
+      'the demand lane is the pool pulling. The completion needs no request.',
+    source: { kind: 'pull', marbles: 'a-bcd|' },
+    inner: { job: { marbles: '---(x|)' } },
+    operatorLabel: 'mergeWorkers(job, { concurrency: 2 })',
+    operator: ({ inner }) => mergeWorkers((v: string) => inner.job.pipe(map(() => upper(v))), { concurrency: 2 }),
+    expected: { marbles: '---A-BC-(D|)' },
+    demand: '2--1-1',
+    subscriptions: { source: '^----!', inner: { job: ['^--!', '--^--!', '---^--!', '-----^--!'] } },
+  }),
 ]);

@@ -2,7 +2,7 @@ import type { MonoTypeOperatorFunction, Observable } from 'rxjs';
 import { ProtocolError, optionTypeError } from '../lib/core/errors.js';
 import { Monitor, monitorPort, type MonitorPort } from '../lib/core/monitor.js';
 import { demandSource, type Producer, type ProducerSink } from '../lib/core/producer.js';
-import type { DemandObservable, DemandObserver } from '../lib/core/protocol.js';
+import type { DemandObserver } from '../lib/core/protocol.js';
 import { upstreamOf, type Upstream } from '../lib/core/upstream.js';
 import {
   optionalFunction,
@@ -191,7 +191,10 @@ export function broadcastMonitor(): Monitor<BroadcastStats> {
  */
 export function broadcast<T>(options?: BroadcastOptions<T>): MonoTypeOperatorFunction<T> {
   const config = resolveConfig<T>(options);
-  return (source) => makeHub(source, config);
+  return (source) => {
+    const hub = new Hub<T>(source, config);
+    return demandSource<T>(NAME, (sink) => hub.join(sink));
+  };
 }
 
 interface BroadcastConfig<T> {
@@ -342,20 +345,18 @@ class Hub<T> {
   private stats(): BroadcastStats {
     let held = 0;
     for (const m of this.members) held += m.held.size;
-    const { received, offered, emitted, dropped, discarded, unclaimed, laggards, connections } = this;
-    const queue = this.queueMonitor?.snapshot();
     return {
-      received,
-      offered,
-      emitted,
-      dropped,
-      discarded,
+      received: this.received,
+      offered: this.offered,
+      emitted: this.emitted,
+      dropped: this.dropped,
+      discarded: this.discarded,
       held,
-      unclaimed,
+      unclaimed: this.unclaimed,
       subscribers: this.liveMembers,
-      laggards,
-      connections,
-      queue,
+      laggards: this.laggards,
+      connections: this.connections,
+      queue: this.queueMonitor?.snapshot(),
     };
   }
 
@@ -587,9 +588,4 @@ class Hub<T> {
     if (live === 0) return 0;
     return Math.min(room, BROADCAST_MAX_IN_FLIGHT) - conn.pending;
   }
-}
-
-function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandObservable<T> {
-  const hub = new Hub<T>(source, config);
-  return demandSource<T>(NAME, (sink) => hub.join(sink));
 }

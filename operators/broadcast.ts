@@ -2,7 +2,7 @@ import type { MonoTypeOperatorFunction, Observable } from 'rxjs';
 import { ProtocolError, optionTypeError } from '../lib/core/errors.js';
 import { Monitor, monitorPort, type MonitorPort } from '../lib/core/monitor.js';
 import { demandSource, type Producer, type ProducerSink } from '../lib/core/producer.js';
-import type { DemandObservable } from '../lib/core/protocol.js';
+import type { DemandObserver } from '../lib/core/protocol.js';
 import { upstreamOf, type Upstream } from '../lib/core/upstream.js';
 import {
   optionalFunction,
@@ -191,7 +191,10 @@ export function broadcastMonitor(): Monitor<BroadcastStats> {
  */
 export function broadcast<T>(options?: BroadcastOptions<T>): MonoTypeOperatorFunction<T> {
   const config = resolveConfig<T>(options);
-  return (source) => makeHub(source, config);
+  return (source) => {
+    const hub = new Hub<T>(source, config);
+    return demandSource<T>(NAME, (sink) => hub.join(sink));
+  };
 }
 
 interface BroadcastConfig<T> {
@@ -245,114 +248,163 @@ function resolveConfig<T>(options: unknown): BroadcastConfig<T> {
   };
 }
 
-/** One subscriber. `live`: gets new values and sets the pace; `draining`: only empties `held`. */
-interface Member<T> {
-  readonly sink: ProducerSink<T>;
-  readonly id: number;
-  readonly held: Deque<T>;
-  state: 'live' | 'draining' | 'gone';
-  /** The connection it gets values from; undefined while it waits for `connectAt`. */
-  conn: Connection<T> | undefined;
+type MemberState = 'live' | 'draining' | 'gone';
+
+/**
+ * One subscriber, and the producer the kernel drives for it. `live`: gets new values and sets
+ * the pace; `draining`: only empties `held`.
+ */
+class Member<T> implements Producer {
+  readonly held = new Deque<T>();
+  state: MemberState = 'live';
+
+  constructor(
+    private readonly hub: Hub<T>,
+    readonly sink: ProducerSink<T>,
+    readonly id: number,
+    /** The connection it gets values from; undefined while it waits for `connectAt`. */
+    public conn: Connection<T> | undefined,
+  ) {}
+
+  pump(): void {
+    this.hub.run();
+  }
+
+  teardown(): void {
+    // Only this subscriber's share is abandoned: the source is shared, so its cancellation
+    // is not passed upstream (the source is released when the last subscriber leaves).
+    this.hub.leave(this);
+  }
+
+  connect(): void {
+    this.hub.memberConnected();
+  }
 }
 
-/** One subscription to the source. */
-interface Connection<T> {
+/** One subscription to the source; it passes the source's signals to the hub, tagged with itself. */
+class Connection<T> implements DemandObserver<T> {
   readonly upstream: Upstream<T>;
   /** Requested and not yet distributed (on its way, or in the inbox). */
-  pending: number;
+  pending = 0;
   /** Values received and not yet distributed: non-empty only while a distribution runs. */
-  readonly inbox: Deque<T>;
+  readonly inbox = new Deque<T>();
   /** Set when the source ended; acted on once the inbox is empty. */
-  end: { readonly failure: { readonly err: unknown } | undefined } | undefined;
+  end: { readonly failure: { readonly err: unknown } | undefined } | undefined = undefined;
+
+  constructor(
+    private readonly hub: Hub<T>,
+    pullable: Observable<T>,
+  ) {
+    this.upstream = upstreamOf(pullable);
+  }
+
+  next(value: T): void {
+    this.hub.onValue(this, value);
+  }
+
+  error(err: unknown): void {
+    this.hub.onEnd(this, { err });
+  }
+
+  complete(): void {
+    this.hub.onEnd(this, undefined);
+  }
 }
 
-function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandObservable<T> {
-  const { connectAt, maxLag, onLag, onDrop, monitor } = config;
-  const members: Member<T>[] = [];
-  let connection: Connection<T> | undefined;
-  let queueMonitor: Monitor<BufferStats> | undefined;
-  let nextId = 1;
-  let liveMembers = 0; // members in state 'live'
-  let departed = false; // a member is 'gone' and still in `members`
-  let running = false;
-  let again = false;
-  let received = 0;
-  let offered = 0;
-  let emitted = 0;
-  let dropped = 0;
-  let discarded = 0;
-  let unclaimed = 0;
-  let laggards = 0;
-  let connections = 0;
+/**
+ * The state one broadcast shares among its subscribers. Every copy offered ends in exactly one
+ * of: emitted, dropped (a laggard under `'drop'`), discarded, or is still held.
+ */
+class Hub<T> {
+  private readonly members: Member<T>[] = [];
+  private connection: Connection<T> | undefined = undefined;
+  private queueMonitor: Monitor<BufferStats> | undefined = undefined;
+  private nextId = 1;
+  /** Members in state 'live'. */
+  private liveMembers = 0;
+  /** A member is 'gone' and still in `members`. */
+  private departed = false;
+  private running = false;
+  private again = false;
+  private received = 0;
+  private offered = 0;
+  private emitted = 0;
+  private dropped = 0;
+  private discarded = 0;
+  private unclaimed = 0;
+  private laggards = 0;
+  private connections = 0;
 
-  const stats = (): BroadcastStats => {
+  constructor(
+    private readonly source: Observable<T>,
+    private readonly config: BroadcastConfig<T>,
+  ) {
+    config.monitor?.attach(() => this.stats());
+  }
+
+  private stats(): BroadcastStats {
     let held = 0;
-    for (const m of members) held += m.held.size;
-    const queue = queueMonitor?.snapshot();
+    for (const m of this.members) held += m.held.size;
     return {
-      received,
-      offered,
-      emitted,
-      dropped,
-      discarded,
+      received: this.received,
+      offered: this.offered,
+      emitted: this.emitted,
+      dropped: this.dropped,
+      discarded: this.discarded,
       held,
-      unclaimed,
-      subscribers: liveMembers,
-      laggards,
-      connections,
-      queue,
+      unclaimed: this.unclaimed,
+      subscribers: this.liveMembers,
+      laggards: this.laggards,
+      connections: this.connections,
+      queue: this.queueMonitor?.snapshot(),
     };
-  };
-  monitor?.attach(stats);
+  }
 
   // ---- subscribers joining and leaving -------------------------------------------------------
 
-  function join(sink: ProducerSink<T>): Producer {
-    const member: Member<T> = { sink, id: nextId++, held: new Deque<T>(), state: 'live', conn: connection };
-    members.push(member);
-    liveMembers++;
-    return {
-      pump: run,
-      teardown: () => {
-        // Only this subscriber's share is abandoned: the source is shared, so its cancellation
-        // is not passed upstream (the source is released when the last subscriber leaves).
-        leave(member);
-      },
-      connect: () => {
-        if (connection === undefined && liveMembers >= connectAt) connect();
-        run();
-      },
-    };
+  join(sink: ProducerSink<T>): Producer {
+    const member = new Member<T>(this, sink, this.nextId++, this.connection);
+    this.members.push(member);
+    this.liveMembers++;
+    return member;
+  }
+
+  /** A subscriber was connected by the kernel: the source is subscribed once `connectAt` are present. */
+  memberConnected(): void {
+    if (this.connection === undefined && this.liveMembers >= this.config.connectAt) this.connect();
+    this.run();
   }
 
   /** Called by the kernel once per subscriber: on its terminal signal or its cancel. */
-  function leave(member: Member<T>): void {
+  leave(member: Member<T>): void {
     if (member.state === 'gone') return;
-    discarded += member.held.size;
+    this.discarded += member.held.size;
     member.held.clear();
-    setState(member, 'gone');
-    run(); // releases the source if it was the last live subscriber, else recomputes the pace
+    this.setState(member, 'gone');
+    this.run(); // releases the source if it was the last live subscriber, else recomputes the pace
   }
 
   /** The one place a member changes state, so the live count stays right. */
-  function setState(m: Member<T>, state: 'draining' | 'gone'): void {
-    if (m.state === 'live') liveMembers--;
+  private setState(m: Member<T>, state: 'draining' | 'gone'): void {
+    if (m.state === 'live') this.liveMembers--;
     m.state = state;
-    if (state === 'gone') departed = true;
+    if (state === 'gone') this.departed = true;
   }
 
   /** Drops departed members; deferred while a loop runs over `members`. */
-  function compact(): void {
-    if (!departed) return;
-    departed = false;
+  private compact(): void {
+    if (!this.departed) return;
+    this.departed = false;
+    const members = this.members;
     for (let i = members.length - 1; i >= 0; i--) if (members[i]!.state === 'gone') members.splice(i, 1);
   }
 
   // ---- the source ----------------------------------------------------------------------------
 
-  function connect(): void {
-    connections++;
-    queueMonitor = bufferMonitor();
+  private connect(): void {
+    const { config, source } = this;
+    this.connections++;
+    const queueMonitor = bufferMonitor();
     const pullable = pausableOf(source, {
       name: NAME,
       capacity: config.capacity,
@@ -361,77 +413,66 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
       monitor: monitorPort<BufferStats>(queueMonitor, 'bufferMonitor'),
       delayError: false,
     });
-    if (pullable === source) queueMonitor = undefined;
-    const conn: Connection<T> = {
-      upstream: upstreamOf(pullable),
-      pending: 0,
-      inbox: new Deque<T>(),
-      end: undefined,
-    };
-    connection = conn;
-    for (const m of members) if (m.state === 'live') m.conn = conn;
+    this.queueMonitor = pullable === source ? undefined : queueMonitor;
+    const conn = new Connection<T>(this, pullable);
+    this.connection = conn;
+    for (const m of this.members) if (m.state === 'live') m.conn = conn;
     // Asked before the source starts, so a synchronous one delivers it during the subscription
     // instead of filling the push-source queue before anyone has asked.
-    const first = Math.max(0, wanted(conn));
+    const first = Math.max(0, this.wanted(conn));
     conn.pending = first;
-    conn.upstream.connect(
-      {
-        next: (value) => onValue(conn, value),
-        error: (err) => onEnd(conn, { err }),
-        complete: () => onEnd(conn, undefined),
-      },
-      first,
-    );
+    conn.upstream.connect(conn, first);
   }
 
-  function disconnect(): void {
-    const conn = connection;
-    connection = undefined;
+  private disconnect(): void {
+    const conn = this.connection;
+    this.connection = undefined;
     if (conn === undefined) return;
-    unclaimed += conn.inbox.size;
+    this.unclaimed += conn.inbox.size;
     conn.inbox.clear();
     conn.upstream.cancel();
   }
 
-  function onValue(conn: Connection<T>, value: T): void {
-    if (conn !== connection || conn.end !== undefined) return;
+  onValue(conn: Connection<T>, value: T): void {
+    if (conn !== this.connection || conn.end !== undefined) return;
     if (conn.pending === 0) {
       // Every value is requested for all subscribers; one more could overrun one of them.
       conn.end = {
         failure: { err: new ProtocolError(`${NAME}: the source sent a value that was not requested (rule 1.1)`) },
       };
-      run();
+      this.run();
       return;
     }
     conn.pending--;
-    received++;
+    this.received++;
     conn.inbox.push(value);
-    run();
+    this.run();
   }
 
-  function onEnd(conn: Connection<T>, failure: { err: unknown } | undefined): void {
-    if (conn !== connection || conn.end !== undefined) return;
+  onEnd(conn: Connection<T>, failure: { err: unknown } | undefined): void {
+    if (conn !== this.connection || conn.end !== undefined) return;
     conn.end = { failure };
-    run();
+    this.run();
   }
 
   /** The source ended; values received before the end have been distributed (they were asked for). */
-  function ended(conn: Connection<T>): void {
+  private ended(conn: Connection<T>): void {
     const failure = conn.end?.failure;
-    disconnect();
+    this.disconnect();
     if (failure !== undefined) {
       // Every subscriber present is told at once; what it held is discarded (counted in leave).
       // (A subscriber still draining an earlier connection's values is not told.)
-      for (const m of members.slice()) if (m.state !== 'gone' && m.conn === conn) m.sink.error(failure.err);
+      for (const m of this.members.slice()) if (m.state !== 'gone' && m.conn === conn) m.sink.error(failure.err);
       return;
     }
-    for (const m of members) if (m.state === 'live') setState(m, 'draining');
+    for (const m of this.members) if (m.state === 'live') this.setState(m, 'draining');
   }
 
   // ---- distributing values -------------------------------------------------------------------
 
   /** One value to every live subscriber: at once if it has asked, otherwise held or lagging. */
-  function distribute(value: T): void {
+  private distribute(value: T): void {
+    const { members, config } = this;
     let takers = 0;
     // A subscriber that joins from inside next gets the values that arrive after it, not this one.
     const present = members.length;
@@ -439,23 +480,24 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
       const m = members[i]!;
       if (m.state !== 'live') continue;
       takers++;
-      offered++;
+      this.offered++;
       if (m.held.isEmpty && m.sink.demand > 0) {
-        emitted++;
+        this.emitted++;
         m.sink.next(value);
-      } else if (maxLag === undefined || m.held.size < maxLag) {
+      } else if (config.maxLag === undefined || m.held.size < config.maxLag) {
         // Without maxLag only a late subscriber holds values: those on their way when it joined.
         m.held.push(value);
       } else {
-        lagged(m, value);
+        this.lagged(m, value);
       }
     }
-    if (takers === 0) unclaimed++;
+    if (takers === 0) this.unclaimed++;
   }
 
-  function lagged(m: Member<T>, value: T): void {
+  private lagged(m: Member<T>, value: T): void {
+    const { onLag, onDrop, maxLag } = this.config;
     if (onLag === 'drop') {
-      dropped++;
+      this.dropped++;
       if (onDrop === undefined) return;
       try {
         onDrop(value, { operator: NAME, maxLag: maxLag!, subscriber: m.id });
@@ -464,10 +506,10 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
       }
       return;
     }
-    laggards++;
-    discarded++; // the value that did not fit
+    this.laggards++;
+    this.discarded++; // the value that did not fit
     if (onLag === 'error') m.sink.error(new LagError(NAME, maxLag!));
-    else setState(m, 'draining'); // detach: no new values; completes once `held` is empty
+    else this.setState(m, 'draining'); // detach: no new values; completes once `held` is empty
   }
 
   /**
@@ -475,37 +517,43 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
    * subscriber that requests, unsubscribes or pushes into the source from inside next only
    * marks `again`), so every subscriber sees the values in source order.
    */
-  function run(): void {
-    if (running) {
-      again = true;
+  run(): void {
+    if (this.running) {
+      this.again = true;
       return;
     }
-    running = true;
+    this.running = true;
     try {
       do {
-        again = false;
-        const conn = connection;
-        if (conn !== undefined) {
-          while (!conn.inbox.isEmpty && conn === connection) distribute(conn.inbox.shift());
-          if (conn === connection && conn.end !== undefined) ended(conn);
-        }
-        drainHeld();
-        compact();
-        // The last live subscriber left (or was detached): release the source, as share() does.
-        if (connection !== undefined && liveMembers === 0) disconnect();
-        if (connection !== undefined) request(connection);
-      } while (again);
+        this.again = false;
+        this.step();
+      } while (this.again);
     } finally {
-      running = false;
+      this.running = false;
     }
-    monitor?.notify();
+    this.config.monitor?.notify();
   }
 
-  function drainHeld(): void {
+  /** One pass of the drain loop: the inbox, the end, held values, departures, then demand. */
+  private step(): void {
+    const conn = this.connection;
+    if (conn !== undefined) {
+      while (!conn.inbox.isEmpty && conn === this.connection) this.distribute(conn.inbox.shift());
+      if (conn === this.connection && conn.end !== undefined) this.ended(conn);
+    }
+    this.drainHeld();
+    this.compact();
+    // The last live subscriber left (or was detached): release the source, as share() does.
+    if (this.connection !== undefined && this.liveMembers === 0) this.disconnect();
+    if (this.connection !== undefined) this.request(this.connection);
+  }
+
+  private drainHeld(): void {
+    const members = this.members;
     for (let i = 0; i < members.length; i++) {
       const m = members[i]!;
       while (m.state !== 'gone' && m.sink.demand > 0 && !m.held.isEmpty) {
-        emitted++;
+        this.emitted++;
         m.sink.next(m.held.shift());
       }
       if (m.state === 'draining' && m.held.isEmpty) m.sink.complete();
@@ -517,8 +565,8 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
    * `maxLag`, what the most eager one can take (the largest room): room is outstanding demand
    * minus values held for it, and the values already on their way count against it.
    */
-  function request(conn: Connection<T>): void {
-    const want = wanted(conn);
+  private request(conn: Connection<T>): void {
+    const want = this.wanted(conn);
     // Topped up in halves rather than one by one, so a fast stream makes one request per 32
     // values; with nothing on its way, whatever is wanted is asked for at once.
     if (want > 0 && (conn.pending === 0 || want >= BROADCAST_MAX_IN_FLIGHT / 2)) {
@@ -527,10 +575,11 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
     }
   }
 
-  function wanted(conn: Connection<T>): number {
+  private wanted(conn: Connection<T>): number {
+    const maxLag = this.config.maxLag;
     let room = maxLag === undefined ? Infinity : 0;
     let live = 0;
-    for (const m of members) {
+    for (const m of this.members) {
       if (m.state !== 'live') continue;
       live++;
       const r = m.sink.demand - m.held.size;
@@ -539,6 +588,4 @@ function makeHub<T>(source: Observable<T>, config: BroadcastConfig<T>): DemandOb
     if (live === 0) return 0;
     return Math.min(room, BROADCAST_MAX_IN_FLIGHT) - conn.pending;
   }
-
-  return demandSource<T>(NAME, join);
 }

@@ -6,10 +6,10 @@ import {
   type Subscription,
 } from 'rxjs';
 import { ProtocolError, optionRangeError, optionTypeError } from '../lib/core/errors.js';
-import { currentLedger } from '../lib/core/ledger.js';
+import { currentLedger, type StageEntry } from '../lib/core/ledger.js';
 import { Monitor, monitorPort, type MonitorPort } from '../lib/core/monitor.js';
 import { demandSource, type Producer, type ProducerSink } from '../lib/core/producer.js';
-import type { Cancellation } from '../lib/core/protocol.js';
+import type { Cancellation, DemandObserver } from '../lib/core/protocol.js';
 import { upstreamOf, type Upstream } from '../lib/core/upstream.js';
 import {
   optionalFunction,
@@ -133,7 +133,7 @@ export function rateMonitor(): Monitor<RateStats> {
  */
 export function rateLimit<T>(options: RateLimitOptions<T>): MonoTypeOperatorFunction<T> {
   const config = resolveConfig<T>(options);
-  return (source) => demandSource<T>(NAME, (sink) => startLimiter(source, config, sink));
+  return (source) => demandSource<T>(NAME, (sink) => new RateLimiter(source, config, sink));
 }
 
 interface RateConfig<T> {
@@ -242,152 +242,185 @@ class SlidingWindow {
   }
 }
 
-function startLimiter<T>(source: Observable<T>, config: RateConfig<T>, sink: ProducerSink<T>): Producer {
-  const { count, per, burst, scheduler, monitor } = config;
-  const windows = [new SlidingWindow(count, per, scheduler, onSlots)];
-  if (burst < count) windows.push(new SlidingWindow(burst, (per * burst) / count, scheduler, onSlots));
+/**
+ * One rateLimit subscription. Every value received ends in exactly one of: emitted, discarded
+ * (the stream errored or was unsubscribed while it was held), or is still held.
+ */
+class RateLimiter<T> implements Producer, DemandObserver<T> {
+  private readonly windows: SlidingWindow[];
+  /** Received, not yet emitted; at most the slots free (see refill). */
+  private readonly held = new Deque<T>();
+  /** In a drained segment (lib/core/ledger.ts), each held value's weight, in step with `held`. */
+  private readonly weights: Deque<number> | undefined;
+  private readonly ledger: StageEntry | undefined;
+  private started = false;
+  private readonly queueMonitor = bufferMonitor();
+  private upstream: Upstream<T> | undefined = undefined;
+  private pausable = true;
+  /** Requested and not yet received. */
+  private outstanding = 0;
+  private upstreamDone = false;
+  private finished = false;
+  private received = 0;
+  private emitted = 0;
+  private discarded = 0;
 
-  const held = new Deque<T>(); // received, not yet emitted; at most the slots free (see refill)
-  // In a drained segment, each held value's weight (lib/core/ledger.ts), in step with `held`.
-  const ledger = currentLedger()?.stage(NAME);
-  const weights = ledger === undefined ? undefined : new Deque<number>();
-  let started = false;
-  const queueMonitor = bufferMonitor();
-  let upstream: Upstream<T> | undefined;
-  let pausable = true;
-  let outstanding = 0; // requested and not yet received
-  let upstreamDone = false;
-  let finished = false;
-  let received = 0;
-  let emitted = 0;
-  let discarded = 0;
+  constructor(
+    private readonly source: Observable<T>,
+    private readonly config: RateConfig<T>,
+    private readonly sink: ProducerSink<T>,
+  ) {
+    const { count, per, burst, scheduler } = config;
+    const onSlots = (): void => this.onSlots();
+    this.windows = [new SlidingWindow(count, per, scheduler, onSlots)];
+    if (burst < count) this.windows.push(new SlidingWindow(burst, (per * burst) / count, scheduler, onSlots));
+    this.ledger = currentLedger()?.stage(NAME);
+    this.weights = this.ledger === undefined ? undefined : new Deque<number>();
+    config.monitor?.attach(() => this.stats());
+  }
 
-  const stats = (): RateStats => ({
-    received,
-    emitted,
-    discarded,
-    held: held.size,
-    tokens: slotsFree(),
-    queue: pausable ? undefined : queueMonitor.snapshot(),
-  });
-  monitor?.attach(stats);
+  private stats(): RateStats {
+    const { received, emitted, discarded } = this;
+    return {
+      received,
+      emitted,
+      discarded,
+      held: this.held.size,
+      tokens: this.slotsFree(),
+      queue: this.pausable ? undefined : this.queueMonitor.snapshot(),
+    };
+  }
 
-  function settle(value: T, state: 'emitted' | 'discarded'): void {
+  private settle(value: T, state: 'emitted' | 'discarded'): void {
+    const monitor = this.config.monitor;
     if (monitor !== undefined && monitor.tracing) monitor.settle(value, state);
   }
 
-  function slotsFree(): number {
+  private slotsFree(): number {
+    const windows = this.windows;
     let free = windows[0]!.free;
     for (let i = 1; i < windows.length; i++) free = Math.min(free, windows[i]!.free);
     return free;
   }
 
   /** A window slot came back: the pump may emit a held value and ask for more. */
-  function onSlots(): void {
-    if (finished) return;
-    monitor?.notify();
-    sink.schedulePump();
+  private onSlots(): void {
+    if (this.finished) return;
+    this.config.monitor?.notify();
+    this.sink.schedulePump();
   }
 
-  function onValue(value: T): void {
-    if (finished) return;
-    if (outstanding === 0) {
+  // ---- values arriving -------------------------------------------------------------------------
+
+  next(value: T): void {
+    if (this.finished) return;
+    if (this.outstanding === 0) {
       // Every value is paid for by a request; one that was not would break the rate.
-      sink.error(new ProtocolError(`${NAME}: the source sent a value that was not requested (rule 1.1)`));
+      this.sink.error(new ProtocolError(`${NAME}: the source sent a value that was not requested (rule 1.1)`));
       return;
     }
-    outstanding--;
-    received++;
-    held.push(value);
-    if (ledger !== undefined) {
-      weights!.push(ledger.ledger.receive());
-      started = ledger.ledger.receivedStarted;
+    this.outstanding--;
+    this.received++;
+    this.held.push(value);
+    if (this.ledger !== undefined) {
+      this.weights!.push(this.ledger.ledger.receive());
+      this.started = this.ledger.ledger.receivedStarted;
     }
-    sink.schedulePump();
+    this.sink.schedulePump();
   }
 
-  function onError(err: unknown): void {
-    if (finished) return;
-    sink.error(err); // teardown counts the held values as discarded
+  error(err: unknown): void {
+    if (this.finished) return;
+    this.sink.error(err); // teardown counts the held values as discarded
   }
 
-  function onComplete(): void {
-    if (finished) return;
-    upstreamDone = true;
-    sink.schedulePump();
+  complete(): void {
+    if (this.finished) return;
+    this.upstreamDone = true;
+    this.sink.schedulePump();
   }
 
-  function emit(value: T): void {
-    const now = scheduler.now();
-    for (const window of windows) window.take(now);
-    emitted++;
-    settle(value, 'emitted');
-    if (ledger !== undefined) ledger.ledger.send(weights!.shift(), started);
-    sink.next(value);
+  // ---- values leaving --------------------------------------------------------------------------
+
+  private emit(value: T): void {
+    const now = this.config.scheduler.now();
+    for (const window of this.windows) window.take(now);
+    this.emitted++;
+    this.settle(value, 'emitted');
+    if (this.ledger !== undefined) this.ledger.ledger.send(this.weights!.shift(), this.started);
+    this.sink.next(value);
   }
 
-  function pump(): void {
-    while (sink.demand > 0 && !held.isEmpty && slotsFree() > 0) emit(held.shift());
-    if (finished) return; // the consumer cancelled inside next
-    if (upstreamDone && held.isEmpty) {
+  pump(): void {
+    const { sink, held } = this;
+    while (sink.demand > 0 && !held.isEmpty && this.slotsFree() > 0) this.emit(held.shift());
+    if (this.finished) return; // the consumer cancelled inside next
+    if (this.upstreamDone && held.isEmpty) {
       sink.complete();
       return;
     }
-    refill();
-    monitor?.notify();
+    this.refill();
+    this.config.monitor?.notify();
   }
+
+  // ---- demand ----------------------------------------------------------------------------------
 
   /**
    * Asks for what can be emitted now: as many values as there are free slots and downstream
    * demand, minus those already on their way. Slots are taken only when a value is emitted and
    * only come back otherwise, so a requested value always finds its slot when it arrives.
    */
-  function refill(): void {
-    if (upstream === undefined || upstreamDone || finished) return;
-    const want = wanted();
+  private refill(): void {
+    const upstream = this.upstream;
+    if (upstream === undefined || this.upstreamDone || this.finished) return;
+    const want = this.wanted();
     if (want > 0) {
-      outstanding += want;
+      this.outstanding += want;
       upstream.request(want);
     }
   }
 
-  function wanted(): number {
-    return Math.min(slotsFree(), sink.demand) - outstanding - held.size;
+  private wanted(): number {
+    return Math.min(this.slotsFree(), this.sink.demand) - this.outstanding - this.held.size;
   }
 
-  function connect(): void {
+  connect(): void {
+    const { config, source } = this;
     const queue: QueueConfig<T> = {
       name: NAME,
       capacity: config.capacity,
       overflow: config.overflow,
       onDrop: config.onDrop,
-      monitor: monitorPort<BufferStats>(queueMonitor, 'bufferMonitor'),
+      monitor: monitorPort<BufferStats>(this.queueMonitor, 'bufferMonitor'),
       delayError: false,
     };
     const pullable = pausableOf(source, queue);
-    pausable = pullable === source;
+    this.pausable = pullable === source;
     const up = upstreamOf(pullable);
-    upstream = up;
+    this.upstream = up;
     // Asked before the source starts, so a synchronous one delivers it during the subscription
     // instead of filling the push-source queue before anyone has asked.
-    const first = Math.max(0, wanted());
-    outstanding = first;
-    up.connect({ next: onValue, error: onError, complete: onComplete }, first);
-    sink.schedulePump();
+    const first = Math.max(0, this.wanted());
+    this.outstanding = first;
+    up.connect(this, first);
+    this.sink.schedulePump();
   }
 
-  function teardown(cancellation?: Cancellation): void {
-    finished = true;
-    for (const window of windows) window.release();
+  teardown(cancellation?: Cancellation): void {
+    this.finished = true;
+    for (const window of this.windows) window.release();
+    this.discardHeld();
+    this.upstream?.cancel(cancellation);
+    this.upstream = undefined;
+    this.config.monitor?.notify();
+  }
+
+  private discardHeld(): void {
+    const { held, ledger } = this;
     while (!held.isEmpty) {
-      discarded++;
-      settle(held.shift(), 'discarded');
-      if (ledger !== undefined) ledger.abandon(weights!.shift(), started);
+      this.discarded++;
+      this.settle(held.shift(), 'discarded');
+      if (ledger !== undefined) ledger.abandon(this.weights!.shift(), this.started);
     }
-    upstream?.cancel(cancellation);
-    upstream = undefined;
-    monitor?.notify();
   }
-
-  return { pump, teardown, connect };
 }

@@ -4,7 +4,8 @@ import { Readable } from 'node:stream';
 import { Effect, Stream } from 'effect';
 import pLimit from 'p-limit';
 import pMap, { pMapIterable } from 'p-map';
-import { bufferCount, concatMap, from, mergeMap, of, range } from 'rxjs';
+import { bufferCount, concatMap, from, groupBy, mergeMap, of, range } from 'rxjs';
+import { broadcastImpls } from './broadcast.js';
 import { eachValueFrom } from 'rxjs-for-await';
 import type { CaseDef, Impl, Probe } from './harness.js';
 import type { Library } from './library.js';
@@ -426,6 +427,82 @@ const syncMerge: CaseDef = {
   ],
 };
 
+const KEYS = 16;
+
+const keyed: CaseDef = {
+  id: 'keyed',
+  title: 'Keyed concurrency: one value of a key at a time, keys in parallel',
+  description:
+    `N numbers with ${KEYS} keys (\`x % ${KEYS}\`), work that resolves after one microtask: ours with \`key\` against ` +
+    'the hand version RxJS users write, `groupBy` + `concatMap` inside `mergeMap`. Its groups are never ' +
+    'released and each holds every value of its key that has not been worked yet.',
+  runs: [{ concurrency: 4, sizes: [10_000, 100_000] }],
+  ordered: false,
+  impls: [
+    {
+      impl: OURS,
+      variant: `fromPull + mergeWorkers(work, { concurrency, key: x => x % ${KEYS} })`,
+      ours: true,
+      primary: true,
+      run: (n, c, p) =>
+        drain(
+          lib
+            .fromPull(numbers(n))
+            .pipe(lib.mergeWorkers(promiseWork, { concurrency: c, key: (x: number) => x % KEYS })),
+          p.take,
+        ),
+    },
+    {
+      impl: 'rxjs',
+      variant: `range + groupBy(x => x % ${KEYS}) + mergeMap(g => g.pipe(concatMap(work)))`,
+      whyHeap:
+        'groupBy pushes every value into its group at once, and concatMap queues what its key has not ' +
+        'worked yet: the whole input is held, in 16 unbounded queues. The concurrency is the number of keys, ' +
+        'since a group that mergeMap did not subscribe to yet would lose its values.',
+      run: (n, _c, p) =>
+        drain(
+          range(0, n).pipe(
+            groupBy((x) => x % KEYS),
+            mergeMap((g) => g.pipe(concatMap(promiseWork))),
+          ),
+          p.take,
+        ),
+    },
+    {
+      impl: 'hand-written',
+      variant: 'c async loops on a shared iterator (no keys: the cost of the work alone)',
+      whyFaster: WHY_FLOOR,
+      run: (n, c, p) => handPool(n, c, p, promiseWork),
+    },
+  ],
+};
+
+const broadcastCase = (): CaseDef => ({
+  id: 'broadcast',
+  title: 'Broadcast with backpressure: two consumers of one pausable source',
+  description:
+    'A fast consumer (a plain sum) and a slow one (async work at concurrency 1) read one source: ours with ' +
+    '`broadcast` reads it at the slow one\u2019s pace; `share()` reads everything and the slow consumer queues it.',
+  runs: [{ concurrency: null, sizes: [10_000, 100_000] }],
+  ordered: false,
+  impls: [
+    ...broadcastImpls(lib),
+    {
+      impl: 'hand-written',
+      variant: 'one loop: add to the sum, then await the slow work',
+      whyFaster: WHY_FLOOR,
+      run: async (n, _c, p) => {
+        let sum = 0;
+        for (let i = 0; i < n; i++) {
+          sum += i;
+          p.take(await Promise.resolve(i));
+        }
+        if (sum !== (n * (n - 1)) / 2) throw new Error('broadcast floor: wrong sum');
+      },
+    },
+  ],
+});
+
 const BATCH = 100;
 
 const syncBatch: CaseDef = {
@@ -647,5 +724,7 @@ export function makeCases(library: Library): readonly CaseDef[] {
     syncBuffer,
     syncFromPull,
     forAwait,
+    keyed,
+    broadcastCase(),
   ];
 }

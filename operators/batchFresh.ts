@@ -2,6 +2,7 @@ import { asyncScheduler, type OperatorFunction, type SchedulerLike } from 'rxjs'
 import { optionRangeError, optionTypeError } from '../lib/core/errors.js';
 import type { Monitor } from '../lib/core/monitor.js';
 import {
+  optionalFunction,
   optionalMonitor,
   optionalPositiveInteger,
   optionalScheduler,
@@ -16,8 +17,8 @@ export { batchMonitor, type BatchStats } from '../lib/queue/batcher.js';
 
 const NAME = 'batchFresh';
 
-/** Options of {@link batchFresh}. Give `size`, `maxWait`, or both. */
-export interface BatchFreshOptions {
+/** Options of {@link batchFresh}. Give `size`, `maxWait`, `maxWeight`, or any of them together. */
+export interface BatchFreshOptions<T = unknown> {
   /** Closes a batch when it holds this many values; an integer >= 1. */
   size?: number | undefined;
   /**
@@ -25,6 +26,18 @@ export interface BatchFreshOptions {
    * The timer runs only while a batch has values, so an idle source produces no empty batches.
    */
   maxWait?: number | undefined;
+  /**
+   * The weight of one value (its size in bytes, say): a finite number >= 0. With `maxWeight`, a
+   * batch closes before the value that would take it past `maxWeight`.
+   */
+  weight?: ((value: T) => number) | undefined;
+  /** The most a batch may weigh, by `weight`; a finite number > 0. Goes with `weight`. */
+  maxWeight?: number | undefined;
+  /**
+   * A single value heavier than `maxWeight`: `'alone'` (default) emits it in a batch of its own;
+   * `'error'` fails the stream with a RangeError naming it.
+   */
+  oversized?: 'alone' | 'error' | undefined;
   /** Times `maxWait` (default `asyncScheduler`); a TestScheduler gives virtual time. */
   scheduler?: SchedulerLike | undefined;
   /**
@@ -59,8 +72,10 @@ export interface BatchFreshOptions {
  *
  * ![batchFresh](../docs/diagrams/batchFresh-size-and-time.svg)
  *
- * A batch closes when it holds `size` values or `maxWait` ms after its first value arrived,
- * whichever comes first. The timer starts with a batch's first value, so an idle source never
+ * A batch closes when it holds `size` values, when the next value would take it past `maxWeight`
+ * (by `weight`; a value heavier than `maxWeight` goes alone in its batch, or fails the stream
+ * with `oversized: 'error'`), or `maxWait` ms after its first value arrived, whichever comes
+ * first. The timer starts with a batch's first value, so an idle source never
  * produces an empty batch (RxJS 7.8's `bufferTime` emits `[]` for every idle period and at
  * completion). When the source
  * completes, the partial batch is emitted, then completion. When the source errors, the batches
@@ -117,15 +132,18 @@ export interface BatchFreshOptions {
  * `maxPending`, `freeze` and a monitor.
  * @return A function that returns a pausable Observable of batches (non-empty arrays).
  */
-export function batchFresh<T>(options: BatchFreshOptions): OperatorFunction<T, T[]> {
-  const config = resolveConfig(options);
+export function batchFresh<T>(options: BatchFreshOptions<T>): OperatorFunction<T, T[]> {
+  const config = resolveConfig(options) as BatchConfig<T>;
   return (source) => batcher(source, config);
 }
 
-function resolveConfig(options: unknown): BatchConfig {
+function resolveConfig(options: unknown): BatchConfig<unknown> {
   const opts = optionsObject<BatchFreshOptions>(NAME, options, true, [
     'size',
     'maxWait',
+    'weight',
+    'maxWeight',
+    'oversized',
     'scheduler',
     'onError',
     'freeze',
@@ -142,8 +160,11 @@ function resolveConfig(options: unknown): BatchConfig {
     }
     timerDelay(NAME, 'maxWait', maxWait);
   }
-  if (size === undefined && maxWait === undefined) {
-    throw new TypeError(`${NAME}: 'size' or 'maxWait' is required (a count, a time in ms, or both), got neither`);
+  const weighing = resolveWeight(opts);
+  if (size === undefined && maxWait === undefined && weighing.maxWeight === undefined) {
+    throw new TypeError(
+      `${NAME}: 'size', 'maxWait' or 'maxWeight' is required (a count, a time in ms, a weight, or several), got none`,
+    );
   }
   const scheduler = optionalScheduler(NAME, 'scheduler', opts.scheduler, asyncScheduler);
   const onError = opts.onError === undefined ? 'discard' : opts.onError;
@@ -167,6 +188,7 @@ function resolveConfig(options: unknown): BatchConfig {
     name: NAME,
     size,
     maxWait,
+    ...weighing,
     scheduler,
     flushOnError: onError === 'flush',
     freeze,
@@ -174,4 +196,31 @@ function resolveConfig(options: unknown): BatchConfig {
     overflow,
     monitor,
   };
+}
+
+/** `weight`, `maxWeight` and `oversized`, which go together. */
+function resolveWeight(
+  opts: Partial<BatchFreshOptions>,
+): Pick<BatchConfig<unknown>, 'weight' | 'maxWeight' | 'oversized'> {
+  const weight = optionalFunction<(value: unknown) => number>(NAME, 'weight', opts.weight);
+  const maxWeight = opts.maxWeight;
+  if (maxWeight !== undefined) {
+    if (typeof maxWeight !== 'number') throw optionTypeError(NAME, 'maxWeight', 'a finite number > 0', maxWeight);
+    if (!Number.isFinite(maxWeight) || maxWeight <= 0) {
+      throw optionRangeError(NAME, 'maxWeight', 'a finite number > 0', maxWeight);
+    }
+  }
+  if ((weight === undefined) !== (maxWeight === undefined)) {
+    throw new TypeError(
+      `${NAME}: 'weight' and 'maxWeight' go together (a weight per value, and the most a batch may weigh)`,
+    );
+  }
+  const oversized = opts.oversized === undefined ? 'alone' : opts.oversized;
+  if (oversized !== 'alone' && oversized !== 'error') {
+    throw optionTypeError(NAME, 'oversized', "'alone' or 'error'", oversized);
+  }
+  if (opts.oversized !== undefined && weight === undefined) {
+    throw new TypeError(`${NAME}: 'oversized' needs 'weight' and 'maxWeight'`);
+  }
+  return { weight, maxWeight, oversized };
 }

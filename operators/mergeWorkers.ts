@@ -33,6 +33,11 @@ export type MergeWorkersOptions<T> = WorkerPoolOptions<T>;
  * goes to `onError`, is counted, and frees its slot. Unsubscribing (or a `take(n)` downstream)
  * aborts every running worker with reason `'unsubscribed'`, and no work starts afterwards.
  *
+ * With `key`, values of one key run one at a time and in input order, and different keys in
+ * parallel; a hot key holds one worker at a time, and values of other keys behind it start first.
+ * With `timeout`, an attempt that runs longer has its signal aborted with a {@link TimeoutError}
+ * and fails with it, which `retry` sees like any other failure.
+ *
  * A downstream library stage that stops asking for results stops the pool from taking more
  * values (backpressure crosses the pool); an ordinary subscriber takes results as they come.
  *

@@ -77,8 +77,8 @@ describe('batchFresh', () => {
     const bad: [unknown, RegExp, ErrorConstructor][] = [
       [undefined, /batchFresh: 'options' must be an options object/, TypeError],
       [null, /batchFresh: 'options' must be an options object/, TypeError],
-      [{}, /batchFresh: 'size' or 'maxWait' is required/, TypeError],
-      [{ scheduler }, /batchFresh: 'size' or 'maxWait' is required/, TypeError],
+      [{}, /batchFresh: 'size', 'maxWait' or 'maxWeight' is required/, TypeError],
+      [{ scheduler }, /batchFresh: 'size', 'maxWait' or 'maxWeight' is required/, TypeError],
       [{ size: 0 }, /batchFresh: 'size' must be a positive integer, got 0/, RangeError],
       [{ size: -2 }, /'size'.*got -2/, RangeError],
       [{ size: 1.5 }, /'size'.*got 1.5/, RangeError],

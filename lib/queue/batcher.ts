@@ -68,10 +68,14 @@ export function batchMonitor(): Monitor<BatchStats> {
 }
 
 /** @internal The resolved options of batchFresh. */
-export interface BatchConfig {
+export interface BatchConfig<T> {
   name: string;
   size: number | undefined;
   maxWait: number | undefined;
+  /** Batches by weight: the weight of a value, the most a batch may weigh, and what a heavier value does. */
+  weight: ((value: T) => number) | undefined;
+  maxWeight: number | undefined;
+  oversized: 'alone' | 'error';
   scheduler: SchedulerLike;
   flushOnError: boolean;
   freeze: boolean;
@@ -81,7 +85,7 @@ export interface BatchConfig {
 }
 
 /** @internal The engine behind batchFresh. */
-export function batcher<T>(source: Observable<T>, config: BatchConfig): DemandObservable<T[]> {
+export function batcher<T>(source: Observable<T>, config: BatchConfig<T>): DemandObservable<T[]> {
   return demandSource<T[]>(config.name, (sink) => new Batcher(source, config, sink));
 }
 
@@ -89,6 +93,8 @@ export function batcher<T>(source: Observable<T>, config: BatchConfig): DemandOb
 interface Batch<T> {
   readonly values: T[];
   weight: number;
+  /** The sum of the values' `weight` (batches by weight only). */
+  load: number;
 }
 
 /**
@@ -124,7 +130,7 @@ class Batcher<T> implements Producer, DemandObserver<T> {
 
   constructor(
     private readonly source: Observable<T>,
-    private readonly config: BatchConfig,
+    private readonly config: BatchConfig<T>,
     private readonly sink: ProducerSink<T[]>,
   ) {
     this.ledger = currentLedger()?.stage(config.name);
@@ -155,20 +161,74 @@ class Batcher<T> implements Producer, DemandObserver<T> {
     this.credit?.received();
     const weight = this.ledger === undefined ? 0 : this.ledger.ledger.receive();
     if (this.ledger !== undefined) this.started = this.ledger.ledger.receivedStarted;
+    let load = 0;
+    if (this.config.weight !== undefined) {
+      const weighed = this.weigh(value, weight);
+      if (weighed === undefined) return;
+      load = weighed;
+    }
     let batch = this.current;
     if (batch === undefined) {
-      batch = this.current = { values: [value], weight };
+      batch = this.current = { values: [value], weight, load };
       this.startTimer();
     } else {
       batch.values.push(value);
       batch.weight += weight;
+      batch.load += load;
     }
     const size = this.config.size;
-    const full = size !== undefined && batch.values.length >= size;
+    const full =
+      (size !== undefined && batch.values.length >= size) ||
+      (this.config.maxWeight !== undefined && batch.load >= this.config.maxWeight);
     if (full) this.closeBatch();
     this.config.monitor?.notify();
     // The pump has work only when a batch closed, or a pausable source must be asked for more.
     if (full || (this.pausable && this.credit?.outstanding === 0)) this.sink.schedulePump();
+  }
+
+  /**
+   * Batches by weight: the value's weight, after closing the batch it would take past `maxWeight`;
+   * undefined when the value is not added here (it failed the stream, or went alone).
+   */
+  private weigh(value: T, weight: number): number | undefined {
+    const maxWeight = this.config.maxWeight!;
+    let load: number;
+    try {
+      load = this.config.weight!(value);
+    } catch (err) {
+      this.refuse(value, weight, err);
+      return undefined;
+    }
+    if (typeof load !== 'number' || !Number.isFinite(load) || load < 0) {
+      this.refuse(
+        value,
+        weight,
+        new TypeError(`${this.config.name}: 'weight' must return a finite number >= 0, got ${String(load)}`),
+      );
+      return undefined;
+    }
+    if (load > maxWeight && this.config.oversized === 'error') {
+      const err = new RangeError(
+        `${this.config.name}: a value weighs ${load}, more than 'maxWeight' (${maxWeight}); oversized: 'error'`,
+      );
+      this.refuse(value, weight, err);
+      return undefined;
+    }
+    const current = this.current;
+    if (current !== undefined && current.load + load > maxWeight) this.closeBatch();
+    if (load <= maxWeight) return load;
+    // Heavier than any batch may be: it goes alone, documented.
+    this.current = { values: [value], weight, load };
+    this.closeBatch();
+    this.config.monitor?.notify();
+    this.sink.schedulePump();
+    return undefined;
+  }
+
+  /** A value that cannot be batched fails the stream; it is counted as discarded. */
+  private refuse(value: T, weight: number, err: unknown): void {
+    this.discard({ values: [value], weight, load: 0 });
+    this.sink.error(err);
   }
 
   error(err: unknown): void {
@@ -317,9 +377,11 @@ class Batcher<T> implements Producer, DemandObserver<T> {
       return;
     }
     if (this.overdue || this.ready.size >= this.config.maxPending) return;
-    // Without a size, ask for one value at a time: the timer, not a count, closes the batch.
+    // Without a size, or by weight, ask for one value at a time: the timer or the weight, not a
+    // count, closes the batch (values asked for beyond it could not be placed).
     const size = this.config.size;
-    credit.topUp(size === undefined ? 1 : size - (this.current?.values.length ?? 0));
+    const byCount = size !== undefined && this.config.weight === undefined;
+    credit.topUp(byCount ? size - (this.current?.values.length ?? 0) : 1);
   }
 
   // ---- connecting and ending -------------------------------------------------------------------

@@ -206,4 +206,16 @@ export const batchFreshCases = defineCases('batchFresh', [
     subscriptions: { source: '^-----------------!' },
     diagram: { frameWidth: 30 },
   }),
+  defineCase({
+    id: 'batchFresh-weight',
+    title: 'batchFresh by weight: a batch closes before the value that would take it past maxWeight',
+    description:
+      'Each value weighs its length. [ab, cde] reach 5 exactly and close at once; f and gh would take a batch ' +
+      'to 3, then ijkl does not fit and closes it; a value heavier than maxWeight would go alone.',
+    source: { marbles: 'abcde|', values: { a: 'ab', b: 'cde', c: 'f', d: 'gh', e: 'ijkl' } },
+    operatorLabel: 'batchFresh({ weight: s => s.length, maxWeight: 5 })',
+    operator: () => batchFresh<string>({ weight: (s) => s.length, maxWeight: 5 }),
+    expected: { marbles: '-x--y(z|)', values: { x: ['ab', 'cde'], y: ['f', 'gh'], z: ['ijkl'] } },
+    subscriptions: { source: '^----!' },
+  }),
 ]);

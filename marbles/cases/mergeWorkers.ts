@@ -154,4 +154,42 @@ export const mergeWorkersCases = defineCases('mergeWorkers', [
     demand: '2--1-1',
     subscriptions: { source: '^----!', inner: { job: ['^--!', '--^--!', '---^--!', '-----^--!'] } },
   }),
+  defineCase({
+    id: 'mergeWorkers-keyed',
+    title: 'mergeWorkers with a key: values of one key run one at a time and in order, other keys beside them',
+    description:
+      'a and b share a key: b waits, counted as queued, until a is done at 3, while c and d, of other keys, ' +
+      'take the free workers at once.',
+    source: { marbles: 'abcd|' },
+    inner: { job: { marbles: '---(x|)' } },
+    operatorLabel: "mergeWorkers(job, { concurrency: 3, key: v => (v === 'b' ? 'a' : v) })",
+    operator: ({ inner }) =>
+      mergeWorkers((v: string) => inner.job.pipe(map(() => upper(v))), {
+        concurrency: 3,
+        key: (v: string) => (v === 'b' ? 'a' : v),
+      }),
+    expected: { marbles: '---A-C(DB|)' },
+    diagram: { frameWidth: 40 },
+  }),
+
+  defineCase({
+    id: 'mergeWorkers-timeout',
+    title: 'mergeWorkers with a timeout: an attempt past it is aborted with a TimeoutError, and retry sees it',
+    description:
+      'a\u2019s first attempt runs past 3 frames: its signal aborts with a TimeoutError and its inner is let go; ' +
+      'the retry, one frame later, finishes in time.',
+    source: { marbles: 'a|' },
+    inner: { slow: { marbles: '------(x|)' }, job: { marbles: '-(x|)' } },
+    operatorLabel: 'mergeWorkers(work, { concurrency: 1, timeout: 3, retry: { count: 1, delay: 1 } })',
+    operator: ({ inner, scheduler }) =>
+      mergeWorkers((v: string, { attempt }) => (attempt === 1 ? inner.slow : inner.job).pipe(map(() => upper(v))), {
+        concurrency: 1,
+        timeout: 3,
+        retry: { count: 1, delay: 1, jitter: 0 },
+        scheduler,
+      }),
+    expected: { marbles: '-----(A|)' },
+    subscriptions: { inner: { slow: '^--!', job: '----^!' } },
+    diagram: { frameWidth: 40 },
+  }),
 ]);

@@ -739,9 +739,13 @@ export const BAD_INPUTS: readonly BadInput[] = [
   ...optionRows('batchFresh', 'options', (value) => batchFresh(value as never), OPTIONS_OBJECT),
   {
     fn: 'batchFresh',
-    input: 'neither size nor maxWait',
+    input: 'neither size, maxWait nor maxWeight',
     run: () =>
-      throwsNamed(() => batchFresh({}), TypeError, /batchFresh: 'size' or 'maxWait' is required .*got neither/),
+      throwsNamed(
+        () => batchFresh({}),
+        TypeError,
+        /batchFresh: 'size', 'maxWait' or 'maxWeight' is required .*got none/,
+      ),
   },
   ...optionRows(
     'batchFresh',
@@ -975,6 +979,10 @@ export const BAD_INPUTS: readonly BadInput[] = [
 
   // ---- unknown option keys, and options that would hide a failure ----
   ...unknownKeyRows(),
+  // ---- keyed concurrency, timeouts, batches by weight (issue 16) ----
+  ...poolKeyTimeoutRows('mergeWorkers'),
+  ...poolKeyTimeoutRows('orderedMerge'),
+  ...weightRows(),
   // ---- one-shot inputs, factories, messages that name the fix ----
   ...oneShotRows(),
   ...messageRows(),
@@ -1501,4 +1509,147 @@ function broadcastRows(): BadInput[] {
       },
     },
   ];
+}
+
+/** `key` and `timeout` on a pool: the wrong type or range fails at the call, naming the parameter. */
+function poolKeyTimeoutRows(fn: 'mergeWorkers' | 'orderedMerge'): BadInput[] {
+  const make = fn === 'mergeWorkers' ? mergeWorkers : orderedMerge;
+  const work = async (x: number): Promise<number> => x;
+  const timeouts: [unknown, ErrorClass, RegExp][] = [
+    [0, RangeError, new RegExp(`^${fn}: 'timeout' must be a finite number of ms > 0, got 0`)],
+    [-5, RangeError, /'timeout' must be a finite number of ms > 0, got -5/],
+    [Number.NaN, RangeError, /'timeout' must be a finite number of ms > 0, got NaN/],
+    [Infinity, RangeError, /'timeout' must be a finite number of ms > 0, got Infinity/],
+    [2 ** 31, RangeError, /'timeout' must be a number of ms up to 2147483647/],
+    ['10', TypeError, /'timeout' must be a number of ms > 0, got "10"/],
+    [null, TypeError, /'timeout' must be a number of ms > 0, got null/],
+  ];
+  const rows = timeouts.map(([value, type, message]): BadInput => ({
+    fn,
+    input: `timeout ${describe(value)}`,
+    run: () => throwsNamed(() => make(work, { concurrency: 1, timeout: value as never }), type, message),
+  }));
+  for (const value of [42, 'id', null, {}]) {
+    rows.push({
+      fn,
+      input: `key ${describe(value)} (not a function)`,
+      run: () =>
+        throwsNamed(
+          () => make(work, { concurrency: 1, key: value as never }),
+          TypeError,
+          new RegExp(`^${fn}: 'key' must be a function`),
+        ),
+    });
+  }
+  rows.push({
+    fn,
+    input: 'a key function that throws (the stream fails with what it threw)',
+    run: () => {
+      const boom = new Error('no key');
+      const errors: unknown[] = [];
+      of(1, 2)
+        .pipe(
+          make(work, {
+            concurrency: 2,
+            key: () => {
+              throw boom;
+            },
+          }),
+        )
+        .subscribe({ error: (e: unknown) => errors.push(e) });
+      assert.deepEqual(errors, [boom]);
+    },
+  });
+  return rows;
+}
+
+/** batchFresh's `weight`, `maxWeight` and `oversized`. */
+function weightRows(): BadInput[] {
+  const len = (s: unknown): number => String(s).length;
+  const cases: [string, () => unknown, ErrorClass, RegExp][] = [
+    [
+      'weight without maxWeight',
+      () => batchFresh({ weight: len }),
+      TypeError,
+      /^batchFresh: 'weight' and 'maxWeight' go together/,
+    ],
+    [
+      'maxWeight without weight',
+      () => batchFresh({ maxWeight: 3 }),
+      TypeError,
+      /^batchFresh: 'weight' and 'maxWeight' go together/,
+    ],
+    [
+      'maxWeight 0',
+      () => batchFresh({ weight: len, maxWeight: 0 }),
+      RangeError,
+      /^batchFresh: 'maxWeight' must be a finite number > 0, got 0/,
+    ],
+    [
+      'maxWeight -1',
+      () => batchFresh({ weight: len, maxWeight: -1 }),
+      RangeError,
+      /'maxWeight' must be a finite number > 0, got -1/,
+    ],
+    [
+      'maxWeight NaN',
+      () => batchFresh({ weight: len, maxWeight: Number.NaN }),
+      RangeError,
+      /'maxWeight' must be a finite number > 0, got NaN/,
+    ],
+    [
+      'maxWeight Infinity',
+      () => batchFresh({ weight: len, maxWeight: Infinity }),
+      RangeError,
+      /'maxWeight' must be a finite number > 0, got Infinity/,
+    ],
+    [
+      "maxWeight '3'",
+      () => batchFresh({ weight: len, maxWeight: '3' as never }),
+      TypeError,
+      /^batchFresh: 'maxWeight' must be a finite number > 0, got "3"/,
+    ],
+    [
+      'weight 3 (not a function)',
+      () => batchFresh({ weight: 3 as never, maxWeight: 3 }),
+      TypeError,
+      /^batchFresh: 'weight' must be a function/,
+    ],
+    [
+      "oversized 'split'",
+      () => batchFresh({ weight: len, maxWeight: 3, oversized: 'split' as never }),
+      TypeError,
+      /^batchFresh: 'oversized' must be 'alone' or 'error'/,
+    ],
+    [
+      'oversized without weight',
+      () => batchFresh({ size: 2, oversized: 'error' }),
+      TypeError,
+      /^batchFresh: 'oversized' needs 'weight' and 'maxWeight'/,
+    ],
+  ];
+  const rows = cases.map(([input, call, type, message]): BadInput => ({
+    fn: 'batchFresh',
+    input,
+    run: () => throwsNamed(call, type, message),
+  }));
+  for (const [input, weigh, message] of [
+    ['a weight of NaN', () => Number.NaN, /^TypeError: batchFresh: 'weight' must return a finite number >= 0, got NaN/],
+    ['a negative weight', () => -1, /'weight' must return a finite number >= 0, got -1/],
+    ['a weight that is a string', () => '2' as never, /'weight' must return a finite number >= 0, got 2/],
+  ] as const) {
+    rows.push({
+      fn: 'batchFresh',
+      input: `${input} (the stream fails, naming 'weight')`,
+      run: () => {
+        const errors: unknown[] = [];
+        of(1)
+          .pipe(batchFresh({ weight: weigh, maxWeight: 5 }))
+          .subscribe({ error: (e: unknown) => errors.push(e) });
+        assert.equal(errors.length, 1);
+        assert.match(String(errors[0]), message);
+      },
+    });
+  }
+  return rows;
 }

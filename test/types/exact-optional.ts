@@ -97,6 +97,9 @@ const batchUndefined = {
   maxPending: u,
   overflow: u,
   monitor: u,
+  weight: u,
+  maxWeight: u,
+  oversized: u,
 };
 // `size` is optional too, but one of size and maxWait is required at run time.
 exact<typeof batchUndefined & { size: undefined }, AllUndefined<BatchFreshOptions>>(true);

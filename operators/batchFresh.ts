@@ -7,7 +7,7 @@ import {
   optionalPositiveInteger,
   optionalScheduler,
   optionsObject,
-  overflowPolicy,
+  pushOverflowPolicy,
   positiveInteger,
   timerDelay,
 } from '../lib/core/validate.js';
@@ -174,15 +174,7 @@ function resolveConfig(options: unknown): BatchConfig<unknown> {
   const freeze = opts.freeze === undefined ? false : opts.freeze;
   if (typeof freeze !== 'boolean') throw optionTypeError(NAME, 'freeze', 'a boolean', freeze);
   const maxPending = optionalPositiveInteger(NAME, 'maxPending', opts.maxPending, 1);
-  const overflow = overflowPolicy(NAME, 'overflow', opts.overflow, 'error');
-  if (overflow === 'block') {
-    throw optionTypeError(
-      NAME,
-      'overflow',
-      "'drop-newest', 'drop-oldest' or 'error' (a pausable source is paused without a policy)",
-      overflow,
-    );
-  }
+  const overflow = pushOverflowPolicy(NAME, opts.overflow);
   const monitor = optionalMonitor<BatchStats>(NAME, opts.monitor, 'batchMonitor');
   return {
     name: NAME,

@@ -8,7 +8,7 @@ import {
   optionalFunction,
   optionalPositiveInteger,
   optionsObject,
-  overflowPolicy,
+  pushOverflowPolicy,
   positiveInteger,
   optionalMonitor,
 } from '../lib/core/validate.js';
@@ -227,15 +227,7 @@ function resolveConfig<T>(options: unknown): BroadcastConfig<T> {
       `${NAME}: 'onLag' needs 'maxLag' (without it the slowest subscriber sets the pace, no one lags)`,
     );
   }
-  const overflow = overflowPolicy(NAME, 'overflow', opts.overflow, 'error');
-  if (overflow === 'block') {
-    throw optionTypeError(
-      NAME,
-      'overflow',
-      "'drop-newest', 'drop-oldest' or 'error' (a pausable source is paused without a policy)",
-      overflow,
-    );
-  }
+  const overflow = pushOverflowPolicy(NAME, opts.overflow);
   const monitor = optionalMonitor<BroadcastStats>(NAME, opts.monitor, 'broadcastMonitor');
   return {
     connectAt: optionalPositiveInteger(NAME, 'connectAt', opts.connectAt, 1),

@@ -16,7 +16,7 @@ import {
   optionalPositiveInteger,
   optionalScheduler,
   optionsObject,
-  overflowPolicy,
+  pushOverflowPolicy,
   positiveInteger,
   timerDelay,
   optionalMonitor,
@@ -165,15 +165,7 @@ function resolveConfig<T>(options: unknown): RateConfig<T> {
   timerDelay(NAME, 'per', per);
   const burst = optionalPositiveInteger(NAME, 'burst', opts.burst, count);
   if (burst > count) throw optionRangeError(NAME, 'burst', `a positive integer up to count (${count})`, burst);
-  const overflow = overflowPolicy(NAME, 'overflow', opts.overflow, 'error');
-  if (overflow === 'block') {
-    throw optionTypeError(
-      NAME,
-      'overflow',
-      "'drop-newest', 'drop-oldest' or 'error' (a pausable source is paused without a policy)",
-      overflow,
-    );
-  }
+  const overflow = pushOverflowPolicy(NAME, opts.overflow);
   const monitor = optionalMonitor<RateStats>(NAME, opts.monitor, 'rateMonitor');
   return {
     count,

@@ -43,6 +43,24 @@ export function overflowPolicy(
   return value as OverflowPolicy;
 }
 
+/**
+ * The overflow policy of a queue that absorbs a push source (the pool's, batchFresh's,
+ * rateLimit's, broadcast's): every policy but `block`, which only a pausable source could honour,
+ * and a pausable one is paused without any policy.
+ */
+export function pushOverflowPolicy(operator: string, value: unknown): 'drop-newest' | 'drop-oldest' | 'error' {
+  const overflow = overflowPolicy(operator, 'overflow', value, 'error');
+  if (overflow === 'block') {
+    throw optionTypeError(
+      operator,
+      'overflow',
+      "'drop-newest', 'drop-oldest' or 'error' (a pausable source is paused without a policy)",
+      overflow,
+    );
+  }
+  return overflow;
+}
+
 /** Fails fast when a finite number of milliseconds is longer than a timer can wait. */
 export function timerDelay(operator: string, parameter: string, value: number): number {
   if (Number.isFinite(value) && value > MAX_DELAY) {

@@ -8,7 +8,7 @@ import {
   optionalPositiveInteger,
   optionalScheduler,
   optionsObject,
-  overflowPolicy,
+  pushOverflowPolicy,
   positiveInteger,
   timerDelay,
 } from '../core/validate.js';
@@ -88,15 +88,7 @@ export function resolvePoolConfig<T, R>(
   if (errors !== 'fail-fast' && errors !== 'continue') {
     throw optionTypeError(name, 'errors', "'fail-fast' or 'continue'", errors);
   }
-  const overflow = overflowPolicy(name, 'overflow', opts.overflow, 'error');
-  if (overflow === 'block') {
-    throw optionTypeError(
-      name,
-      'overflow',
-      "'drop-newest', 'drop-oldest' or 'error' (a paused source needs no policy)",
-      overflow,
-    );
-  }
+  const overflow = pushOverflowPolicy(name, opts.overflow);
   const scheduler = optionalScheduler(name, 'scheduler', opts.scheduler, asyncScheduler);
   const monitor = optionalMonitor<WorkerStats>(name, opts.monitor, 'workerMonitor');
   const defaultWindow = typeof concurrency === 'number' ? concurrency * 2 : 32;

@@ -46,8 +46,10 @@ function watch(page: Page): string[] {
   page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
   page.on('requestfailed', (r) => {
     const reason = r.failure()?.errorText ?? '';
-    // VitePress prefetches the chunks of linked pages when idle; leaving the page cancels them.
-    if (reason === 'net::ERR_ABORTED' && r.resourceType() === 'other') return;
+    // VitePress prefetches the chunks of linked pages when idle, and loads a page's own lazy
+    // chunks after 'load'; leaving the page cancels them (ERR_ABORTED). A chunk that is really
+    // missing answers 404, which the response check below reports.
+    if (reason === 'net::ERR_ABORTED' && (r.resourceType() === 'other' || r.resourceType() === 'script')) return;
     problems.push(`failed: ${r.url()} (${r.resourceType()}) ${reason}`);
   });
   page.on('response', (r) => {

@@ -93,7 +93,7 @@ export class Ledger {
   }
 
   private recordFromChild(operator: string, state: Exclude<LedgerState, 'completed'>, weight: number): void {
-    let counts = this.stageList.find((s) => s.operator === operator && s !== undefined);
+    let counts = this.stageList.find((s) => s.operator === operator);
     if (counts === undefined) {
       counts = { operator, dropped: 0, failed: 0, aborted: 0, neverStarted: 0, undelivered: 0 };
       this.stageList.push(counts);

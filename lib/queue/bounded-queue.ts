@@ -130,6 +130,8 @@ class QueueStage<T> implements Producer, DemandObserver<T> {
   private dropped = 0;
   private discarded = 0;
   private highWater = 0;
+  /** The monitor's port, in a field of its own: read on every value. */
+  private readonly monitor: MonitorPort<BufferStats> | undefined;
 
   constructor(
     private readonly source: Observable<T>,
@@ -140,6 +142,7 @@ class QueueStage<T> implements Producer, DemandObserver<T> {
     this.queue = new RingBuffer<T>(config.capacity);
     this.ledger = currentLedger()?.stage(config.name);
     this.weights = this.ledger === undefined ? undefined : new RingBuffer<number>(config.capacity);
+    this.monitor = config.monitor;
     config.monitor?.attach(() => this.stats());
   }
 
@@ -154,15 +157,25 @@ class QueueStage<T> implements Producer, DemandObserver<T> {
     const sink = this.sink;
     if (sink.closed) return;
     this.received++;
-    const weight = this.ledger === undefined ? 0 : this.ledger.ledger.receive();
-    if (this.ledger !== undefined) this.started = this.ledger.ledger.receivedStarted;
+    const ledger = this.ledger;
+    if (ledger === undefined && this.monitor === undefined && this.queue.isEmpty && sink.demand > 0) {
+      // The common case, kept short: passed straight on, nothing to count but `emitted`. Only
+      // `block` meters the source (elsewhere the credit is unmetered, or unused for a push
+      // source), so only it has credit to keep and anything to refill.
+      if (this.block) this.credit?.received();
+      this.emitted++;
+      sink.next(value);
+      if (this.block) this.refill();
+      return;
+    }
+    const weight = ledger === undefined ? 0 : ledger.ledger.receive();
+    if (ledger !== undefined) this.started = ledger.ledger.receivedStarted;
     this.credit?.received();
     if (this.queue.isEmpty && sink.demand > 0) {
-      // Passed straight on: nothing is queued, so a pump would find nothing to do. Only `block`
-      // meters the source, so only it has anything to refill.
+      // Passed straight on: nothing is queued, so a pump would find nothing to do.
       this.emit(value, weight);
       if (this.block) this.refill();
-      this.config.monitor?.notify();
+      this.monitor?.notify();
       return;
     }
     if (this.queue.push(value)) {

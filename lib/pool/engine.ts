@@ -312,7 +312,7 @@ class Pool<T, R>
 
   private completeTask(task: Task<T, R>): void {
     task.state = DONE_COMPLETED;
-    this.stats.settle(task.value, 'completed');
+    this.stats.complete(task.value);
     // A value with no result left nothing to carry its weight out of the segment.
     if (this.ledger !== undefined && task.weight > 0) this.ledger.complete(task.weight);
     task.weight = 0;
@@ -320,14 +320,14 @@ class Pool<T, R>
 
   private settleFailed(task: Task<T, R>): void {
     task.state = DONE_FAILED;
-    this.stats.settle(task.value, 'failed');
+    this.stats.fail(task.value);
     this.ledger?.record('failed', task.weight);
     task.weight = 0;
   }
 
   private abortTask(task: Task<T, R>): void {
     task.state = DONE_ABORTED;
-    this.stats.settle(task.value, 'aborted');
+    this.stats.abort(task.value);
     this.ledger?.record('aborted', task.weight);
     task.weight = 0;
   }
@@ -336,7 +336,7 @@ class Pool<T, R>
   private discard(task: Task<T, R>, started: boolean): void {
     if (task.state === HELD) this.stats.held--;
     task.state = DONE_DISCARDED;
-    this.stats.settle(task.value, 'discarded');
+    this.stats.discard(task.value);
     this.ledger?.abandon(task.weight, started);
     task.weight = 0;
   }

@@ -60,9 +60,6 @@ export function workerMonitor(): Monitor<WorkerStats> {
   );
 }
 
-/** The final states of a pool's values, as counted and as {@link Monitor.settled} names them. */
-export type PoolFinalState = 'completed' | 'failed' | 'aborted' | 'discarded';
-
 /**
  * The pool's own counters, and its view of the push-source queue in front of it (whose dropped
  * and discarded values are the pool's too). One object per subscription; only the pool writes it.
@@ -105,10 +102,27 @@ export class PoolStats {
     return this.monitor !== undefined && this.monitor.tracing;
   }
 
-  /** Counts one value in a final state (and names it, when somebody listens). */
-  settle(value: unknown, state: PoolFinalState): void {
-    this[state]++;
-    if (this.monitor !== undefined && this.monitor.tracing) this.monitor.settle(value, state);
+  // One method per final state, not this[state]++: a keyed increment is slower on the hot path.
+
+  /** Counts one value completed (and names it, when somebody listens). */
+  complete(value: unknown): void {
+    this.completed++;
+    if (this.monitor !== undefined && this.monitor.tracing) this.monitor.settle(value, 'completed');
+  }
+
+  fail(value: unknown): void {
+    this.failed++;
+    if (this.monitor !== undefined && this.monitor.tracing) this.monitor.settle(value, 'failed');
+  }
+
+  abort(value: unknown): void {
+    this.aborted++;
+    if (this.monitor !== undefined && this.monitor.tracing) this.monitor.settle(value, 'aborted');
+  }
+
+  discard(value: unknown): void {
+    this.discarded++;
+    if (this.monitor !== undefined && this.monitor.tracing) this.monitor.settle(value, 'discarded');
   }
 
   snapshot(queued: number, inFlight: number): WorkerStats {

@@ -1,5 +1,5 @@
 import { demandSource, type Producer, type ProducerSink } from '../lib/core/producer.js';
-import type { DemandObservable } from '../lib/core/protocol.js';
+import { END, type DemandObservable } from '../lib/core/protocol.js';
 import { optionTypeError, reportUnhandled, returnTypeError } from '../lib/core/errors.js';
 
 const NAME = 'fromPull';
@@ -94,7 +94,7 @@ export interface ReadableStreamLike<T> {
 }
 
 /** Starts reading one input for one subscription; `made`: the input came from a factory. */
-type Opener<T> = (sink: ProducerSink<T>, made: boolean) => Producer;
+type Opener<T> = (sink: ProducerSink<T>, made: boolean) => Producer<T>;
 
 /**
  * The iterators and streams that a subscription has already read. A one-shot input (a generator
@@ -106,7 +106,7 @@ type Opener<T> = (sink: ProducerSink<T>, made: boolean) => Producer;
 const alreadyRead = new WeakSet<object>();
 
 /** A factory per subscription: `retry`, `repeat` and a late `share` subscriber each read a fresh input. */
-function openMade<T>(factory: () => PullInput<T>, sink: ProducerSink<T>): Producer {
+function openMade<T>(factory: () => PullInput<T>, sink: ProducerSink<T>): Producer<T> {
   let input: PullInput<T>;
   try {
     input = factory();
@@ -169,7 +169,7 @@ function asyncOpener<T>(input: AsyncIterable<T>, factory: () => AsyncIterator<T>
  * Reads `source` unless a subscription already did: then the subscription fails loudly, naming
  * the fix, instead of completing empty.
  */
-function claim<T>(source: object, sink: ProducerSink<T>, made: boolean, start: () => Producer): Producer {
+function claim<T>(source: object, sink: ProducerSink<T>, made: boolean, start: () => Producer<T>): Producer<T> {
   if (alreadyRead.has(source)) return failed(sink, oneShotError(made));
   alreadyRead.add(source);
   return start();
@@ -194,7 +194,7 @@ function failed(sink: ProducerSink<unknown>, err: unknown): Producer {
  * A throwing `[Symbol.iterator]()` is an error of this subscription, not of the caller of
  * subscribe: a demand-aware consumer would otherwise be left holding a handle with no producer.
  */
-function opened<I>(open: () => I, sink: ProducerSink<unknown>, start: (iterator: I) => Producer): Producer {
+function opened<I, T>(open: () => I, sink: ProducerSink<unknown>, start: (iterator: I) => Producer<T>): Producer<T> {
   let iterator: I;
   try {
     iterator = open();
@@ -204,27 +204,30 @@ function opened<I>(open: () => I, sink: ProducerSink<unknown>, start: (iterator:
   return start(iterator);
 }
 
-function pullSync<T>(iterator: Iterator<T>, sink: ProducerSink<T>): Producer {
+function pullSync<T>(iterator: Iterator<T>, sink: ProducerSink<T>): Producer<T> {
   let finished = false;
 
+  // One value on the spot; what a fused consumer calls instead of requesting (DemandHandle.fuse).
+  function poll(): T | typeof END {
+    if (finished) return END;
+    let result: IteratorResult<T>;
+    try {
+      result = iterator.next();
+      if (!resultDone(result)) return result.value as T;
+    } catch (err) {
+      finished = true;
+      sink.error(err);
+      return END;
+    }
+    finished = true;
+    sink.complete();
+    return END;
+  }
+
   function pump(): void {
-    while (sink.demand > 0 && !finished) {
-      let done: boolean;
-      let value: T;
-      try {
-        const result = iterator.next();
-        done = resultDone(result);
-        value = result.value as T;
-      } catch (err) {
-        finished = true;
-        sink.error(err);
-        return;
-      }
-      if (done) {
-        finished = true;
-        sink.complete();
-        return;
-      }
+    while (sink.demand > 0) {
+      const value = poll();
+      if (value === END) return;
       sink.next(value);
     }
   }
@@ -239,7 +242,7 @@ function pullSync<T>(iterator: Iterator<T>, sink: ProducerSink<T>): Producer {
     }
   }
 
-  return { pump, teardown };
+  return { pump, teardown, poll };
 }
 
 function pullAsync<T>(iterator: AsyncIterator<T>, sink: ProducerSink<T>, destroy: (() => void) | undefined): Producer {
@@ -363,12 +366,17 @@ function nodeStreamDestroyer(input: object | string): (() => void) | undefined {
 function noop(): void {}
 
 /** An array's length is known, so it completes with its last element instead of one pull later. */
-function pullArray<T>(array: readonly T[], sink: ProducerSink<T>): Producer {
+function pullArray<T>(array: readonly T[], sink: ProducerSink<T>): Producer<T> {
   let index = 0;
   return {
     pump() {
       while (sink.demand > 0 && index < array.length) sink.next(array[index++] as T);
       if (index >= array.length && !sink.closed) sink.complete();
+    },
+    poll() {
+      if (index < array.length) return array[index++] as T;
+      if (!sink.closed) sink.complete();
+      return END;
     },
     teardown() {
       index = array.length;

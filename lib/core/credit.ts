@@ -28,6 +28,11 @@ export class Credit {
     this.outstanding += n;
   }
 
+  /** `n` expected by `expect(n)` will not come: the source fused instead of being asked. */
+  forget(n: number): void {
+    this.outstanding -= n;
+  }
+
   /** Asks for whatever brings the outstanding credit up to `target`. */
   topUp(target: number): void {
     this.request(target - this.outstanding);

@@ -1,5 +1,6 @@
 import { ProtocolError } from './errors.js';
 import {
+  END,
   PROTOCOL_VERSION,
   type Cancellation,
   toDemandObservable,
@@ -25,7 +26,7 @@ export interface ProducerSink<T> {
 }
 
 /** A producer's callbacks. */
-export interface Producer {
+export interface Producer<T = never> {
   /** Emits while `sink.demand > 0` and it has something to emit; never loops forever. */
   pump(): void;
   /**
@@ -38,6 +39,11 @@ export interface Producer {
    * holds the producer, so a cancel during a synchronous burst inside it tears down at once.
    */
   connect?(): void;
+  /**
+   * Synchronous fusion (DemandHandle.fuse): the next value, made on the spot, or END after
+   * signalling complete or error through the sink. Only for producers that never wait.
+   */
+  poll?(): T | typeof END;
 }
 
 /**
@@ -51,7 +57,7 @@ export interface Producer {
  *
  * `start` runs once per subscription and returns the producer for it.
  */
-export function demandSource<T>(operator: string, start: (sink: ProducerSink<T>) => Producer): DemandObservable<T> {
+export function demandSource<T>(operator: string, start: (sink: ProducerSink<T>) => Producer<T>): DemandObservable<T> {
   return toDemandObservable<T>({
     version: PROTOCOL_VERSION,
     subscribe(observer) {
@@ -63,7 +69,7 @@ export function demandSource<T>(operator: string, start: (sink: ProducerSink<T>)
 function subscribeProducer<T>(
   operator: string,
   downstream: DemandObserver<T>,
-  start: (sink: ProducerSink<T>) => Producer,
+  start: (sink: ProducerSink<T>) => Producer<T>,
 ): DemandHandle {
   const kernel = new Kernel<T>(operator, downstream);
   const handle = new KernelHandle(kernel);
@@ -83,7 +89,11 @@ function subscribeProducer<T>(
 class Kernel<T> implements ProducerSink<T> {
   /** Undefined once the subscription has ended (terminal signal or cancel): nothing more is sent. */
   private observer: DemandObserver<T> | undefined;
-  private producer: Producer | undefined = undefined;
+  private producer: Producer<T> | undefined = undefined;
+  /** The consumer polls (synchronous fusion) instead of requesting. */
+  private fused = false;
+  /** Asked for fusion before the producer existed: what to request if it cannot be polled. */
+  private fusion: number | undefined = undefined;
   private outstanding = 0;
   private pumping = false;
   private again = false;
@@ -137,6 +147,10 @@ class Kernel<T> implements ProducerSink<T> {
       this.finish()?.error(invalidDemand(this.operator, n));
       return;
     }
+    if (this.fused) {
+      this.finish()?.error(new ProtocolError(`${this.operator}: request(n) after fuse() was granted`));
+      return;
+    }
     this.outstanding += n; // Infinity + n stays Infinity
     if (this.producer !== undefined) this.runPump();
   }
@@ -149,12 +163,35 @@ class Kernel<T> implements ProducerSink<T> {
     this.release(cancellation);
   }
 
+  /** The consumer's `fuse(fallback)`: granted at `begin` if the producer can be polled. */
+  fuse(fallback: number): void {
+    if (this.observer === undefined) return;
+    if (fallback !== 0 && !validDemand(fallback)) {
+      this.finish()?.error(invalidDemand(this.operator, fallback));
+      return;
+    }
+    if (this.producer === undefined && !this.tornDown) this.fusion = fallback;
+    else if (fallback > 0) this.request(fallback);
+  }
+
+  get isFused(): boolean {
+    return this.fused;
+  }
+
+  /** The consumer's `poll()`, once fused. */
+  poll(): T | typeof END {
+    const producer = this.producer;
+    if (!this.fused || this.observer === undefined || producer === undefined) return END;
+    return producer.poll!();
+  }
+
   /** Starts the producer once the consumer holds its handle, then connects it (two phases). */
-  begin(start: (sink: ProducerSink<T>) => Producer): void {
+  begin(start: (sink: ProducerSink<T>) => Producer<T>): void {
     if (this.observer === undefined) return; // cancelled or failed inside start
     try {
       const producer = start(this);
       this.producer = producer;
+      this.settleFusion(producer);
       if (this.observer !== undefined) producer.connect?.();
     } catch (err) {
       // Reactive Streams 2.13: a failure while starting is signalled, never thrown at the consumer.
@@ -167,6 +204,15 @@ class Kernel<T> implements ProducerSink<T> {
     } else if (this.outstanding > 0) {
       this.runPump();
     }
+  }
+
+  /** Grants the fusion asked for in `start`, or turns it into the request it stood for. */
+  private settleFusion(producer: Producer<T>): void {
+    const fallback = this.fusion;
+    if (fallback === undefined) return;
+    this.fusion = undefined;
+    if (producer.poll !== undefined && this.outstanding === 0) this.fused = true;
+    else this.outstanding += fallback; // pumped after connect, like a request made in start
   }
 
   /** Ends the subscription; returns the observer to send the terminal signal to, if any. */
@@ -219,6 +265,18 @@ class KernelHandle implements DemandHandle {
 
   cancel(cancellation?: Cancellation): void {
     this.kernel.cancel(cancellation);
+  }
+
+  fuse(fallback: number): void {
+    this.kernel.fuse(fallback);
+  }
+
+  isFused(): boolean {
+    return this.kernel.isFused;
+  }
+
+  poll(): unknown {
+    return this.kernel.poll();
   }
 }
 

@@ -18,6 +18,12 @@ export const DEMAND: unique symbol = Symbol.for('rxjs-backpressure.demand') as n
 /** The protocol version this copy of the library speaks. */
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * What a fused source's `poll()` returns when it has no value to give: it has completed or failed,
+ * and said so to its observer during the call. `Symbol.for`, so builds and copies agree on it.
+ */
+export const END: unique symbol = Symbol.for('rxjs-backpressure.end') as never;
+
 /** What a producer signals to a pulling consumer. */
 export interface DemandObserver<T> {
   /**
@@ -46,6 +52,21 @@ export interface DemandHandle {
    * cancellation on upstream, so work aborted anywhere in a segment carries the same reason.
    */
   cancel(cancellation?: Cancellation): void;
+  /**
+   * Asks for synchronous fusion, from `start`: a source that makes a value on the spot (fromPull
+   * over an array or a sync iterable) then lets the consumer take values with `poll()` instead
+   * of requesting them; any other source takes this as `request(fallback)`. Once fused, the
+   * consumer polls and never requests. A stage that pulls one value per freed slot saves a whole
+   * request round trip per value this way (RxJava calls it sync fusion).
+   */
+  fuse?(fallback: number): void;
+  /** After `subscribe()` returned: whether `fuse` was granted, so the consumer polls. */
+  isFused?(): boolean;
+  /**
+   * Once fused: the next value, or {@link END} once the source has completed or failed, which it
+   * signals to the observer (complete or error) during this call, as it would after a request.
+   */
+  poll?(): unknown;
 }
 
 /** Why a subscription is cancelled, passed upstream from stage to stage. */

@@ -1,5 +1,5 @@
 import { Observable, type Subscription } from 'rxjs';
-import { demandProtocolOf, type Cancellation, type DemandHandle, type DemandObserver } from './protocol.js';
+import { END, demandProtocolOf, type Cancellation, type DemandHandle, type DemandObserver } from './protocol.js';
 
 /** How a library stage is connected to its source. */
 export interface Upstream<T> extends DemandHandle {
@@ -10,7 +10,14 @@ export interface Upstream<T> extends DemandHandle {
    * returns, which is why the handle exists first. `initialRequest` is asked of a pausable
    * source before it starts, so a synchronous one can deliver it during the subscription.
    */
-  connect(observer: DemandObserver<T>, initialRequest?: number): void;
+  connect(observer: DemandObserver<T>, initialRequest?: number, fuse?: boolean): void;
+  /**
+   * True once `connect(..., true)` found a source that offers synchronous fusion: the stage then
+   * takes values with `poll()` and never requests (DemandHandle.fuse).
+   */
+  fused: boolean;
+  /** The next value of a fused source, or END once it has completed or failed (signalled already). */
+  poll(): T | typeof END;
 }
 
 /**
@@ -24,22 +31,31 @@ export function upstreamOf<T>(source: Observable<T>): Upstream<T> {
   if (protocol !== undefined) {
     let handle: DemandHandle | undefined;
     let early = 0; // requested before connect: passed on at start rather than lost
-    return {
+    // A literal with data properties only (a getter would put it in V8's dictionary mode).
+    const upstream: Upstream<T> = {
       pausable: true,
-      connect(observer, initialRequest) {
+      fused: false,
+      connect(observer, initialRequest, fuse = false) {
         if (cancelled) return;
         protocol.subscribe({
           start(h) {
             handle = h;
             const first = early + (initialRequest ?? 0);
             early = 0;
-            if (first > 0) h.request(first);
+            // Fusion is settled when the producer exists; a source that cannot be polled takes
+            // it as this same request, made before the producer connects.
+            if (fuse && h.fuse !== undefined) h.fuse(first);
+            else if (first > 0) h.request(first);
           },
           // Bound, not wrapped: one call less per value on the path every library stage shares.
           next: observer.next.bind(observer),
           error: observer.error.bind(observer),
           complete: observer.complete.bind(observer),
         });
+        upstream.fused = fuse && handle?.isFused?.() === true;
+      },
+      poll() {
+        return upstream.fused && handle !== undefined ? (handle.poll!() as T | typeof END) : END;
       },
       request(n) {
         if (handle !== undefined) handle.request(n);
@@ -51,6 +67,7 @@ export function upstreamOf<T>(source: Observable<T>): Upstream<T> {
         handle = undefined;
       },
     };
+    return upstream;
   }
   // A synchronous source delivers everything inside subscribe(), before we hold its
   // Subscription. Subscribing through a wrapper puts its subscriber in hand first, so cancel()
@@ -59,6 +76,8 @@ export function upstreamOf<T>(source: Observable<T>): Upstream<T> {
   let subscriber: Subscription | undefined;
   return {
     pausable: false,
+    fused: false,
+    poll: () => END,
     connect(observer) {
       if (cancelled) return;
       // A terminal signal is passed on after the source's own teardown, so finalizers run

@@ -3,7 +3,7 @@ import { CancelledError, OverflowError, ProtocolError, TimeoutError, type Cancel
 import { Credit } from '../core/credit.js';
 import { currentLedger, type StageEntry } from '../core/ledger.js';
 import { demandSource, type Producer, type ProducerSink } from '../core/producer.js';
-import type { Cancellation, DemandObservable, DemandObserver } from '../core/protocol.js';
+import { END, type Cancellation, type DemandObservable, type DemandObserver } from '../core/protocol.js';
 import { upstreamOf, type Upstream } from '../core/upstream.js';
 import { pausableOf } from '../queue/absorb.js';
 import { IMPLICIT_QUEUE_ADVICE } from '../queue/bounded-queue.js';
@@ -401,11 +401,25 @@ class Pool<T, R>
     if (this.blocked >= this.config.capacity) return false;
     this.requesting = true;
     try {
-      credit.request(n);
+      if (this.upstream.fused) this.pollSource(this.upstream, credit, n);
+      else credit.request(n);
     } finally {
       this.requesting = false;
     }
     return true;
+  }
+
+  /**
+   * Synchronous fusion: takes up to `n` values from a source that makes them on the spot, each
+   * handed to `next` as if requested, without the request round trip (DemandHandle.fuse).
+   */
+  private pollSource(upstream: Upstream<T>, credit: Credit, n: number): void {
+    for (let i = 0; i < n && !this.finished; i++) {
+      const value = upstream.poll();
+      if (value === END) return;
+      credit.expect(1);
+      this.next(value);
+    }
   }
 
   // ---- the concurrency source -----------------------------------------------------------------
@@ -445,7 +459,9 @@ class Pool<T, R>
     const initial = this.order.credit(this.concurrency, 0);
     this.credit = new Credit(up);
     this.credit.expect(initial);
-    up.connect(this, initial);
+    up.connect(this, initial, true);
+    // A source that fused was asked for nothing: it is polled from the first pump on.
+    if (up.fused) this.credit.forget(initial);
     this.sink.schedulePump();
   }
 

@@ -163,8 +163,12 @@ export class Ordered<T, R> implements ResultOrder<T, R> {
     }
   }
 
-  finished(): boolean {
-    return false; // it leaves the window, and is complete, only from emit()
+  finished(task: Task<T, R>): boolean {
+    // The head with every result out (the usual case when work finishes in order) leaves the
+    // window now and is complete at once; any other waits in the window for emit().
+    if (this.window.peek() !== task || !task.delivered) return false;
+    this.window.shift();
+    return true;
   }
 
   credit(credit: number, outstanding: number): number {

@@ -1,5 +1,6 @@
 /**
- * A growable FIFO on a circular array (no `Array.shift`). For queues whose bound is enforced by
+ * A growable FIFO on a circular array (no `Array.shift`) whose length is a power of two, so an
+ * index wraps with a mask instead of a division. For queues whose bound is enforced by
  * credit rather than by a fixed capacity: the owner never admits more than it has asked for.
  */
 export class Deque<T> {
@@ -17,7 +18,7 @@ export class Deque<T> {
 
   push(value: T): void {
     if (this.length === this.slots.length) this.grow();
-    this.slots[(this.head + this.length) % this.slots.length] = value;
+    this.slots[(this.head + this.length) & (this.slots.length - 1)] = value;
     this.length++;
   }
 
@@ -25,7 +26,7 @@ export class Deque<T> {
   shift(): T {
     const value = this.slots[this.head] as T;
     this.slots[this.head] = undefined;
-    this.head = (this.head + 1) % this.slots.length;
+    this.head = (this.head + 1) & (this.slots.length - 1);
     this.length--;
     return value;
   }
@@ -42,7 +43,8 @@ export class Deque<T> {
 
   private grow(): void {
     const next = new Array<T | undefined>(this.slots.length * 2);
-    for (let i = 0; i < this.length; i++) next[i] = this.slots[(this.head + i) % this.slots.length];
+    const mask = this.slots.length - 1;
+    for (let i = 0; i < this.length; i++) next[i] = this.slots[(this.head + i) & mask];
     this.slots = next;
     this.head = 0;
   }

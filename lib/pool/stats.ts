@@ -77,24 +77,17 @@ export class PoolStats {
 
   constructor(private readonly monitor: MonitorPort<WorkerStats> | undefined) {}
 
-  /** A port for the internal queue: its counters are read, its final states passed on. */
-  queuePort(): MonitorPort<BufferStats> {
-    const monitor = this.monitor;
-    return {
-      version: 1,
-      kind: 'bufferMonitor',
-      attach: (reader) => {
-        this.queue = reader;
-      },
-      notify() {},
-      get tracing() {
-        return monitor?.tracing ?? false;
-      },
-      settle(value, state) {
-        // A value the queue hands on becomes a task: only its drops and discards are final here.
-        if (state !== 'emitted') monitor?.settle(value, state);
-      },
-    };
+  /**
+   * A port for the internal queue, whose counters are read and whose final states are passed on;
+   * none when the pool has no monitor, so the queue takes its short path for every value.
+   */
+  queuePort(): MonitorPort<BufferStats> | undefined {
+    return this.monitor === undefined ? undefined : new QueuePort(this, this.monitor);
+  }
+
+  /** The queue's counters, once it is attached. */
+  attachQueue(reader: () => BufferStats): void {
+    this.queue = reader;
   }
 
   /** Whether the monitor wants each value's final state. */
@@ -139,5 +132,34 @@ export class PoolStats {
       dropped: q?.dropped ?? 0,
       discarded: this.discarded + (q?.discarded ?? 0),
     };
+  }
+}
+
+/**
+ * The pool's internal queue's view of the pool's monitor. A class, not a literal with a getter
+ * (V8 keeps such a literal in dictionary mode, and the queue reads `tracing` per value).
+ */
+class QueuePort implements MonitorPort<BufferStats> {
+  readonly version = 1;
+  readonly kind = 'bufferMonitor';
+
+  constructor(
+    private readonly stats: PoolStats,
+    private readonly monitor: MonitorPort<WorkerStats>,
+  ) {}
+
+  attach(reader: () => BufferStats): void {
+    this.stats.attachQueue(reader);
+  }
+
+  notify(): void {}
+
+  get tracing(): boolean {
+    return this.monitor.tracing;
+  }
+
+  settle(value: unknown, state: string): void {
+    // A value the queue hands on becomes a task: only its drops and discards are final here.
+    if (state !== 'emitted') this.monitor.settle(value, state);
   }
 }

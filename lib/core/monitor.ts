@@ -37,25 +37,9 @@ export class Monitor<S extends object> {
     const settled = new Subject<Settled>();
     this.changes = changes.asObservable();
     this.settled = settled.asObservable();
-    let reader: (() => S) | undefined;
-    const port: MonitorPort<S> = {
-      version: PORT_VERSION,
-      kind,
-      attach(read) {
-        reader = read;
-      },
-      notify() {
-        if (changes.observed && reader !== undefined) changes.next(reader());
-      },
-      get tracing() {
-        return settled.observed;
-      },
-      settle(value, state) {
-        if (settled.observed) settled.next({ value, state });
-      },
-    };
+    const port = new Port<S>(kind, changes, settled);
     Object.defineProperty(this, PORT, { value: port, enumerable: false });
-    this.read = () => (reader === undefined ? { ...this.initial } : reader());
+    this.read = () => (port.reader === undefined ? { ...this.initial } : port.reader());
   }
 
   private readonly read: () => S;
@@ -63,5 +47,36 @@ export class Monitor<S extends object> {
   /** The counters now (the initial zeros before the stage is subscribed). */
   snapshot(): S {
     return this.read();
+  }
+}
+
+/**
+ * A monitor's side that stages use. A class, not a literal with a `tracing` getter: V8 keeps such
+ * a literal in dictionary mode, and stages read `tracing` and call `notify` per value.
+ */
+class Port<S> implements MonitorPort<S> {
+  readonly version = PORT_VERSION;
+  reader: (() => S) | undefined = undefined;
+
+  constructor(
+    readonly kind: string,
+    private readonly changes: Subject<S>,
+    private readonly settledValues: Subject<Settled>,
+  ) {}
+
+  attach(read: () => S): void {
+    this.reader = read;
+  }
+
+  notify(): void {
+    if (this.changes.observed && this.reader !== undefined) this.changes.next(this.reader());
+  }
+
+  get tracing(): boolean {
+    return this.settledValues.observed;
+  }
+
+  settle(value: unknown, state: string): void {
+    if (this.settledValues.observed) this.settledValues.next({ value, state });
   }
 }

@@ -280,22 +280,45 @@ export function channel<T>(options: ChannelOptions): Channel<T> {
   const capacity = positiveInteger(NAME, 'capacity', opts.capacity);
   const maxPendingSends = optionalPositiveInteger(NAME, 'maxPendingSends', opts.maxPendingSends, 1024);
   const core = new ChannelCore<T>(capacity, maxPendingSends);
-  // Arrow functions, so that `const { send } = ch` works as it did with closures.
-  return {
-    send: (value, sendOptions) => core.send(value, sendOptions),
-    trySend: (value) => core.trySend(value),
-    close: () => core.close(),
-    get closed() {
-      return core.closed;
-    },
-    get size() {
-      return core.size;
-    },
-    get pendingSends() {
-      return core.waiters.size;
-    },
-    observable: demandSource<T>(NAME, (sink) => core.open(sink)),
-  };
+  return new ChannelHandle<T>(
+    core,
+    demandSource<T>(NAME, (sink) => core.open(sink)),
+  );
+}
+
+/**
+ * What `channel()` returns. A class, not a literal with getters (V8 keeps such a literal in
+ * dictionary mode, and `send` is looked up per value); the methods are arrow-function fields so
+ * that `const { send } = ch` works.
+ */
+class ChannelHandle<T> implements Channel<T> {
+  readonly send: Channel<T>['send'];
+  readonly trySend: Channel<T>['trySend'];
+  readonly close: Channel<T>['close'];
+  /** Private for real: a channel handed around shows its methods, not its queue. */
+  readonly #core: ChannelCore<T>;
+
+  constructor(
+    core: ChannelCore<T>,
+    readonly observable: DemandObservable<T>,
+  ) {
+    this.#core = core;
+    this.send = (value, sendOptions) => core.send(value, sendOptions);
+    this.trySend = (value) => core.trySend(value);
+    this.close = () => core.close();
+  }
+
+  get closed(): boolean {
+    return this.#core.closed;
+  }
+
+  get size(): number {
+    return this.#core.size;
+  }
+
+  get pendingSends(): number {
+    return this.#core.waiters.size;
+  }
 }
 
 function noop(): void {}

@@ -36,3 +36,38 @@ describe('the producer kernel', () => {
     expect(JSON.parse(child.stdout)).toEqual({ sink: true, handle: true, received: 3 });
   });
 });
+
+// The pool makes a task per value and reads it at many sites: every task must have one map,
+// whatever the pool's options, or those sites turn polymorphic. What only some pools use (a
+// signal, a timeout, a retry's backoff, an inner's error) lives in `task.extra`, never added
+// to the task itself.
+const TASK_PROBE = `
+import { Task, TaskContext } from ${JSON.stringify(fileURLToPath(new URL('../lib/pool/task.ts', import.meta.url)))};
+const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)');
+const fast = new Function('o', 'return %HasFastProperties(o)');
+const host = { onResult() {} };
+const plain = new Task(1, 0, host);
+const rich = new Task(2, 1, host);
+void new TaskContext(rich, 1).signal;
+rich.more().timeoutTimer = { unsubscribe() {} };
+rich.more().retryTimer = { unsubscribe() {} };
+rich.error(new Error('inner'));
+rich.key = 'k';
+console.log(JSON.stringify({
+  sameMap: sameMap(plain, rich),
+  fast: fast(plain) && fast(rich),
+  signal: rich.extra.controller instanceof AbortController,
+  plainExtra: plain.extra === undefined,
+}));
+`;
+
+describe('the pool task', () => {
+  it('keeps one fast map whatever of its rarely used fields are set', () => {
+    const child = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', '--input-type=module'], {
+      input: TASK_PROBE,
+      encoding: 'utf8',
+    });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual({ sameMap: true, fast: true, signal: true, plainExtra: true });
+  });
+});

@@ -47,7 +47,6 @@ export class Attempts<T, R> {
   private start(task: Task<T, R>): void {
     task.attempt++;
     const token = ++task.token;
-    task.retryTimer = undefined;
     task.outcome = RUNNING;
     let output: ObservableInput<R>;
     try {
@@ -120,8 +119,9 @@ export class Attempts<T, R> {
     const outcome = task.outcome;
     if (outcome === RUNNING) return; // unsubscribed: the pool's release has dealt with the task
     if (outcome === FAILED) {
-      const err = task.failure;
-      task.failure = undefined;
+      const extra = task.more();
+      const err = extra.failure;
+      extra.failure = undefined;
       this.host.onTaskError(task, err);
     } else if (outcome === COMPLETED) {
       this.host.onTaskComplete(task);

@@ -164,10 +164,11 @@ class Pool<T, R>
   /** Keyed concurrency: `task`'s work is over; the next value of its key may start, or the key is forgotten. */
   private freeKey(task: Task<T, R>): void {
     const lanes = this.lanes!;
-    const lane = lanes.get(task.key);
+    const key = task.key;
+    const lane = lanes.get(key);
     if (lane === undefined) return;
     if (lane.isEmpty) {
-      lanes.delete(task.key);
+      lanes.delete(key);
       return;
     }
     // Behind every value already waiting: a busy key's values take turns with the other keys'.
@@ -198,24 +199,36 @@ class Pool<T, R>
     this.attempts.run(task);
     const timeout = this.config.timeout;
     // Armed after the attempt started (a synchronous inner may be over already), for this attempt only.
-    if (timeout === undefined || task.done || this.finished || task.retryTimer !== undefined) return;
+    if (timeout === undefined || task.done || this.finished || task.extra?.retryTimer !== undefined) return;
     const token = task.token;
-    task.timeoutTimer = this.config.scheduler.schedule(() => this.onTimeout(task, token), timeout);
+    task.more().timeoutTimer = this.config.scheduler.schedule(() => this.onTimeout(task, token), timeout);
   }
 
   private disarm(task: Task<T, R>): void {
-    task.timeoutTimer?.unsubscribe();
-    task.timeoutTimer = undefined;
+    const extra = task.extra;
+    const timer = extra?.timeoutTimer;
+    if (timer === undefined) return;
+    extra!.timeoutTimer = undefined;
+    timer.unsubscribe();
+  }
+
+  private disarmRetry(task: Task<T, R>): void {
+    const extra = task.extra;
+    const timer = extra?.retryTimer;
+    if (timer === undefined) return;
+    extra!.retryTimer = undefined;
+    timer.unsubscribe();
   }
 
   /** The attempt ran past `timeout`: its signal aborts, its inner is let go, and it fails. */
   private onTimeout(task: Task<T, R>, token: number): void {
-    task.timeoutTimer = undefined;
+    const extra = task.more();
+    extra.timeoutTimer = undefined;
     if (this.finished || task.done || task.token !== token) return;
     task.token++; // the timed-out attempt's promise, if it settles later, is ignored
     const err = new TimeoutError(this.config.name, this.config.timeout!, task.index, task.attempt);
-    const controller = task.controller;
-    task.controller = undefined; // the next attempt gets a signal of its own
+    const controller = extra.controller;
+    extra.controller = undefined; // the next attempt gets a signal of its own
     controller?.abort(err);
     const subscription = task.subscription;
     task.subscription = undefined;
@@ -288,8 +301,9 @@ class Pool<T, R>
     const wait = backoff(this.config.retry!, task.attempt);
     this.stats.retried++;
     // The slot stays held during the backoff: the value's work is not finished.
-    task.retryTimer = this.config.scheduler.schedule(() => {
-      task.retryTimer = undefined;
+    const extra = task.more();
+    extra.retryTimer = this.config.scheduler.schedule(() => {
+      extra.retryTimer = undefined;
       if (!this.finished && !task.done) this.attempt(task);
     }, wait);
     this.config.monitor?.notify();
@@ -515,8 +529,7 @@ class Pool<T, R>
       const task = next;
       next = task.after;
       task.before = task.after = undefined;
-      task.retryTimer?.unsubscribe();
-      task.retryTimer = undefined;
+      this.disarmRetry(task);
       this.disarm(task);
       task.done = true;
       if (task.resolved) {
@@ -525,7 +538,7 @@ class Pool<T, R>
         if (task.delivered) this.completeTask(task);
         else this.discard(task, true);
       } else {
-        task.controller?.abort(new CancelledError(this.config.name, reason, cause));
+        task.extra?.controller?.abort(new CancelledError(this.config.name, reason, cause));
         this.abortTask(task);
       }
       const subscription = task.subscription;

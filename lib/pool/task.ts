@@ -32,8 +32,6 @@ export const DONE_DISCARDED = 6;
 export class Task<T, R> {
   state = QUEUED;
   attempt = 0;
-  /** Made on the first read of `context.signal`: most workers never look, and it is not free. */
-  controller: AbortController | undefined = undefined;
   /** Ordered mode: results waiting until this task is the head (made on the first one). */
   results: Deque<R> | undefined = undefined;
   /** Unordered mode: how many of this task's results wait in the pool's shared buffer. */
@@ -44,16 +42,12 @@ export class Task<T, R> {
   resolved = false;
   /** The running attempt's inner subscription (not for a Promise: it has nothing to cancel). */
   subscription: Subscription | undefined = undefined;
-  retryTimer: Subscription | undefined = undefined;
-  /** The running attempt's `timeout`, when the pool has one. */
-  timeoutTimer: Subscription | undefined = undefined;
   /**
    * Changes when an attempt starts and when one times out: a promise of an attempt that timed out
    * settles later with a stale token and is ignored.
    */
   token = 0;
   outcome = RUNNING;
-  failure: unknown = undefined;
   /**
    * How many of a drained segment's values this task stands for, not yet passed on with a
    * result (lib/core/ledger.ts); 0 once its first result has left or outside a drain.
@@ -61,6 +55,8 @@ export class Task<T, R> {
   weight = 0;
   /** Keyed concurrency: the value's key. */
   key: unknown = undefined;
+  /** What only some pools or attempts need; made on first use (`more()`). */
+  extra: TaskExtra | undefined = undefined;
   /** Neighbours in the pool's list of running tasks: O(1) in and out, no hashing. */
   before: Task<T, R> | undefined = undefined;
   after: Task<T, R> | undefined = undefined;
@@ -84,17 +80,40 @@ export class Task<T, R> {
 
   error(err: unknown): void {
     this.self.outcome = FAILED;
-    this.self.failure = err;
+    this.self.more().failure = err;
   }
 
   complete(): void {
     this.self.outcome = COMPLETED;
   }
 
+  /** The task's rarely used fields, made on the first call. */
+  more(): TaskExtra {
+    return (this.extra ??= new TaskExtra());
+  }
+
   /** Whether none of its results waits to be delivered. */
   get delivered(): boolean {
     return this.pending === 0 && (this.results === undefined || this.results.isEmpty);
   }
+}
+
+/**
+ * The fields of a task that only some attempts use: a signal, a retry's backoff, a timeout, an
+ * inner's error. Apart from the task, which the pool makes per value: four fields fewer to
+ * allocate and fill (32 B on a 64-bit heap without pointer compression, as Node's builds are),
+ * and one shape for every task whatever the pool's options, so the sites that read tasks stay
+ * monomorphic.
+ */
+export class TaskExtra {
+  /** Made on the first read of `context.signal`: most workers never look, and it is not free. */
+  controller: AbortController | undefined = undefined;
+  /** The backoff before the next attempt. */
+  retryTimer: Subscription | undefined = undefined;
+  /** The running attempt's `timeout`, when the pool has one. */
+  timeoutTimer: Subscription | undefined = undefined;
+  /** What a failed inner signalled, kept until its teardown has run. */
+  failure: unknown = undefined;
 }
 
 /**
@@ -119,6 +138,6 @@ export class TaskContext implements WorkContext {
   }
 
   get signal(): AbortSignal {
-    return (this.#signal ??= (this.#task.controller ??= new AbortController()).signal);
+    return (this.#signal ??= (this.#task.more().controller ??= new AbortController()).signal);
   }
 }

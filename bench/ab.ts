@@ -5,7 +5,9 @@
 // machine: the ratios within one run are what counts.
 //
 //   node --expose-gc --import tsx bench/ab.ts --a ab3830c --b worktree --case sync-boundedBuffer[,ID]
-//     [--n 100000] [--c 4] [--rounds 15]
+//     [--n 100000] [--c 4] [--rounds 15] [--against VARIANT]
+// --against names the baseline by a part of its variant (`--against mergeMap`); by default it is
+// the case's hand-written floor.
 import { parseArgs } from 'node:util';
 import { makeCases, useLibrary } from './cases.js';
 import { median, Probe, type Impl } from './harness.js';
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     n: { type: 'string', default: '100000' },
     c: { type: 'string' },
     rounds: { type: 'string', default: '15' },
+    against: { type: 'string' },
   },
 });
 
@@ -55,10 +58,14 @@ for (const id of values.case.split(',')) {
   const def = cases.find((d) => d.id === id);
   if (def === undefined) throw new Error(`no case ${id}; cases: ${cases.map((d) => d.id).join(', ')}`);
   const ours = def.impls.find((impl) => impl.primary === true)!;
-  const floor = def.impls.find((impl) => impl.impl === 'hand-written')!;
+  const against = values.against;
+  const floor = def.impls.find((impl) =>
+    against === undefined ? impl.impl === 'hand-written' : !impl.ours && impl.variant.includes(against),
+  );
+  if (floor === undefined) throw new Error(`${id}: no baseline ${against ?? 'hand-written'}`);
   const c = Number(values.c ?? def.runs[0]?.concurrency ?? 1);
   const entries: Entry[] = [
-    { name: 'floor', library: undefined, impl: floor, ms: [], cpuMs: [] },
+    { name: against === undefined ? 'floor' : floor.variant, library: undefined, impl: floor, ms: [], cpuMs: [] },
     ...libs.map(([name, library]) => ({ name, library, impl: ours, ms: [], cpuMs: [] })),
   ];
   for (const entry of entries) await timed(entry, Math.min(n, 10_000), c); // warm-up

@@ -5,6 +5,9 @@
 //
 //   node --import tsx bench/profile.ts --case resolved-work [--variant 'fromPull + mergeWorkers']
 //     [--n 100000] [--c 4] [--top 25] [--all] [--ref COMMIT | --worktree]
+//
+// PROFILE_FLAGS passes V8 flags to the profiled process: PROFILE_FLAGS=--no-turbo-inlining shows
+// each function's own share, where an optimised profile credits inlined callees to their caller.
 import { parseArgs } from 'node:util';
 import { makeCases } from './cases.js';
 import { describeSource, loadLibrary } from './library.js';

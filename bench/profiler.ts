@@ -59,6 +59,8 @@ export async function profile(request: ProfileRequest, top = 15): Promise<Profil
       '--cpu-prof',
       `--cpu-prof-dir=${dir}`,
       '--enable-source-maps',
+      // V8 flags for this run only (bench/profile.ts): --no-turbo-inlining, say.
+      ...(process.env.PROFILE_FLAGS ?? '').split(' ').filter(Boolean),
       // 10x the default sampling rate: a 100 ms run gets a thousand samples, not a hundred.
       '--cpu-prof-interval=100',
       '--import',

@@ -98,6 +98,20 @@ class Pool<T, R>
 
   next(value: T): void {
     if (this.finished) return;
+    const credit = this.credit;
+    if (credit === undefined || credit.outstanding <= 0) {
+      // Only a misbehaving pausable source sends unrequested values (push sources reach the
+      // pool through its bounded queue); refusing them keeps the pool's memory bounded.
+      this.discard(this.taskOf(value), this.inputStarted);
+      this.fail(new ProtocolError(`${this.config.name}: the source sent a value that was not requested (rule 1.1)`));
+      return;
+    }
+    credit.received();
+    this.accept(value);
+  }
+
+  /** A value the pool took: counted (and weighed, in a drained segment) as it arrives. */
+  private taskOf(value: T): Task<T, R> {
     const task = new Task<T, R>(value, this.nextIndex++, this);
     this.stats.accepted++;
     const ledger = this.ledger;
@@ -105,15 +119,12 @@ class Pool<T, R>
       task.weight = ledger.ledger.receive();
       this.inputStarted = ledger.ledger.receivedStarted;
     }
-    const credit = this.credit;
-    if (credit === undefined || credit.outstanding <= 0) {
-      // Only a misbehaving pausable source sends unrequested values (push sources reach the
-      // pool through its bounded queue); refusing them keeps the pool's memory bounded.
-      this.discard(task, this.inputStarted);
-      this.fail(new ProtocolError(`${this.config.name}: the source sent a value that was not requested (rule 1.1)`));
-      return;
-    }
-    credit.received();
+    return task;
+  }
+
+  /** A value asked for (requested, or polled from a fused source) starts, or waits for a slot. */
+  private accept(value: T): void {
+    const task = this.taskOf(value);
     this.order.accept(task);
     if (this.lanes !== undefined && !this.admitKeyed(task)) return;
     // Asked for by this pump (a synchronous source answers inside request) with a slot free and
@@ -415,7 +426,7 @@ class Pool<T, R>
     if (this.blocked >= this.config.capacity) return false;
     this.requesting = true;
     try {
-      if (this.upstream.fused) this.pollSource(this.upstream, credit, n);
+      if (this.upstream.fused) this.pollSource(this.upstream, n);
       else credit.request(n);
     } finally {
       this.requesting = false;
@@ -427,12 +438,11 @@ class Pool<T, R>
    * Synchronous fusion: takes up to `n` values from a source that makes them on the spot, each
    * handed to `next` as if requested, without the request round trip (DemandHandle.fuse).
    */
-  private pollSource(upstream: Upstream<T>, credit: Credit, n: number): void {
+  private pollSource(upstream: Upstream<T>, n: number): void {
     for (let i = 0; i < n && !this.finished; i++) {
       const value = upstream.poll();
       if (value === END) return;
-      credit.expect(1);
-      this.next(value);
+      this.accept(value); // taken, not sent: no credit to check or settle
     }
   }
 

@@ -624,23 +624,41 @@ describe('mergeWorkers and orderedMerge: re-entrancy and RxJS configuration', ()
     ['orderedMerge', orderedMerge],
   ] as const) {
     it(`${label}: a subscriber that pushes the next value from next keeps a flat stack at concurrency 2000`, () => {
+      // The first value arrives while the pool is idle and starts at once; every later one is
+      // pushed from inside a result's delivery. The deepest stack seen must not grow with the
+      // concurrency (a pool that started each pushed value in place would nest once per slot).
       const n = 20_000;
-      const source = new Subject<number>();
-      const out: number[] = [];
-      let errored: unknown;
-      let pushed = 0;
-      source.pipe(operator((v: number) => of(v), { concurrency: 2000, capacity: n })).subscribe({
-        next: (v) => {
-          out.push(v);
-          if (++pushed < n) source.next(pushed);
-          else source.complete();
-        },
-        error: (err: unknown) => (errored = err),
-      });
-      source.next(0);
-      expect(errored).toBeUndefined();
-      expect(out).toHaveLength(n);
-      expect(out.slice(0, 3)).toEqual([0, 1, 2]);
+      const run = (concurrency: number): { out: number[]; errored: unknown; depth: number } => {
+        const source = new Subject<number>();
+        const out: number[] = [];
+        let errored: unknown;
+        let depth = 0;
+        source.pipe(operator((v: number) => of(v), { concurrency, capacity: n })).subscribe({
+          next: (v) => {
+            out.push(v);
+            if (out.length % 97 === 1) depth = Math.max(depth, new Error().stack!.split('\n').length);
+            if (out.length < n) source.next(out.length);
+            else source.complete();
+          },
+          error: (err: unknown) => (errored = err),
+        });
+        source.next(0);
+        return { out, errored, depth };
+      };
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = Infinity;
+      try {
+        const narrow = run(20);
+        const wide = run(2000);
+        expect(wide.errored).toBeUndefined();
+        expect(wide.out).toHaveLength(n);
+        expect(wide.out.slice(0, 3)).toEqual([0, 1, 2]);
+        expect(narrow.out).toHaveLength(n);
+        expect(wide.depth).toBeLessThanOrEqual(narrow.depth + 5);
+        expect(wide.depth).toBeLessThan(200);
+      } finally {
+        Error.stackTraceLimit = limit;
+      }
     });
 
     it(`${label}: works under RxJS's deprecated useDeprecatedNextContext (observers called on a copy)`, async () => {

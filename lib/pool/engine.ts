@@ -56,6 +56,8 @@ class Pool<T, R>
   private credit: Credit | undefined = undefined;
   /** Inside requestMore's call to the source. */
   private requesting = false;
+  /** Inside this pool's pump. */
+  private pumping = false;
   private nextIndex = 0;
   private upstreamDone = false;
   private readonly stats: PoolStats;
@@ -127,13 +129,16 @@ class Pool<T, R>
     const task = this.taskOf(value);
     this.order.accept(task);
     if (this.lanes !== undefined && !this.admitKeyed(task)) return;
-    // Asked for by this pump (a synchronous source answers inside request) with a slot free and
-    // nobody ahead, a value starts at once: the queue would only hand it straight back. Anywhere
-    // else, and above all from inside a running inner's synchronous emission (a subscriber that
-    // pushes into the source), it waits for the pump, whose loop keeps the stack flat however
-    // large the concurrency.
-    if (this.requesting && this.attempts.depth === 0 && this.waiting.isEmpty && this.slotFree()) {
+    // With a slot free and nobody ahead, a value starts at once, whether this pump asked for it
+    // (a synchronous source answers inside request) or a push source sent it while the pool was
+    // idle: the queue would only hand it straight back. Inside a running inner's synchronous
+    // emission (a subscriber that pushes into the source), or inside the pump for any other
+    // reason, it waits for the pump, whose loop keeps the stack flat however large the
+    // concurrency.
+    if ((this.requesting || !this.pumping) && this.attempts.depth === 0 && this.waiting.isEmpty && this.slotFree()) {
       this.startTask(task);
+      // A synchronous inner that is over has had its pump turn already (onTaskComplete).
+      if (!this.requesting && !task.done) this.sink.schedulePump();
       return;
     }
     this.waiting.push(task);
@@ -390,6 +395,15 @@ class Pool<T, R>
 
   pump(): void {
     if (this.finished) return;
+    this.pumping = true;
+    try {
+      this.turn();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private turn(): void {
     this.order.emit();
     this.startWaiting();
     if (this.requestMore()) this.startWaiting();

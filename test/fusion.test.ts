@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { of, range, take } from 'rxjs';
+import { NEVER, Subject, of, range, take, takeUntil } from 'rxjs';
 import { ProtocolError, channel, fromPull, mergeWorkers, orderedMerge, workerMonitor } from '../index.js';
 import { END, demandProtocolOf, type DemandHandle, type DemandObserver } from '../lib/core/protocol.js';
 import { countingIterable } from './helpers.js';
@@ -159,5 +159,29 @@ describe('synchronous fusion (DemandHandle.fuse / poll)', () => {
       .pipe(mergeWorkers((x: number) => of(x), { concurrency: 4 }))
       .subscribe(() => n++);
     expect(n).toBe(10_000);
+  });
+  it('a source that ends the pool while making a value: that value is not taken', () => {
+    // The iterator fires a takeUntil notifier downstream while it makes its third value.
+    const m = workerMonitor();
+    const stop = new Subject<void>();
+    let made = 0;
+    const iterator = {
+      [Symbol.iterator]() {
+        return this;
+      },
+      next() {
+        if (made === 2) stop.next();
+        return { done: false, value: made++ };
+      },
+    };
+    const p = { completed: 0 };
+    fromPull(() => iterator)
+      .pipe(
+        mergeWorkers(() => NEVER, { concurrency: 4, monitor: m }),
+        takeUntil(stop),
+      )
+      .subscribe({ complete: () => p.completed++ });
+    expect(p.completed).toBe(1);
+    expect(m.snapshot()).toMatchObject({ received: 2, queued: 0, inFlight: 0, aborted: 2 });
   });
 });

@@ -64,6 +64,10 @@ export class Attempts<T, R> {
       );
       return;
     }
+    // The worker may have ended the pool while it ran (it pushed into the source, and that value
+    // failed fast or completed a take(n) downstream): the value was counted aborted then, and an
+    // inner subscribed now would never be let go.
+    if (task.done) return;
     let input: Observable<R>;
     try {
       input = this.toObservable(output, task.index);

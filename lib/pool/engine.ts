@@ -56,7 +56,10 @@ class Pool<T, R>
   private credit: Credit | undefined = undefined;
   /** Inside requestMore's call to the source. */
   private requesting = false;
-  /** Inside this pool's pump. */
+  /**
+   * Inside this pool's pump, or starting a pushed value in place (`startInPlace`): a value that
+   * arrives now waits for the pump.
+   */
   private pumping = false;
   private nextIndex = 0;
   private upstreamDone = false;
@@ -136,14 +139,28 @@ class Pool<T, R>
     // reason, it waits for the pump, whose loop keeps the stack flat however large the
     // concurrency.
     if ((this.requesting || !this.pumping) && this.attempts.depth === 0 && this.waiting.isEmpty && this.slotFree()) {
-      this.startTask(task);
-      // A synchronous inner that is over has had its pump turn already (onTaskComplete).
-      if (!this.requesting && !task.done) this.sink.schedulePump();
+      if (this.requesting) this.startTask(task);
+      else this.startInPlace(task);
       return;
     }
     this.waiting.push(task);
     // The pump that asked starts the values itself; a second turn of its loop would find nothing.
     if (!this.requesting) this.sink.schedulePump();
+  }
+
+  /**
+   * Starts a value a push source sent while the pool was idle, as if inside the pump: whatever
+   * the worker or a synchronous inner causes (a value pushed into the source, a completion, the
+   * pool's end) is acted on by one pump turn afterwards, not by a pump nested in the worker call.
+   */
+  private startInPlace(task: Task<T, R>): void {
+    this.pumping = true;
+    try {
+      this.startTask(task);
+    } finally {
+      this.pumping = false;
+    }
+    this.sink.schedulePump();
   }
 
   error(err: unknown): void {
@@ -395,6 +412,9 @@ class Pool<T, R>
 
   pump(): void {
     if (this.finished) return;
+    // Only startInPlace can be on the stack here (the kernel never nests pumps); it pumps once
+    // the start is over.
+    if (this.pumping) return;
     this.pumping = true;
     try {
       this.turn();
@@ -455,7 +475,9 @@ class Pool<T, R>
   private pollSource(upstream: Upstream<T>, n: number): void {
     for (let i = 0; i < n && !this.finished; i++) {
       const value = upstream.poll();
-      if (value === END) return;
+      // The source may end the pool while making a value (a takeUntil notifier fired by its
+      // iterator): a finished pool takes nothing more, as next() does not.
+      if (value === END || this.finished) return;
       this.accept(value); // taken, not sent: no credit to check or settle
     }
   }

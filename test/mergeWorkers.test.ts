@@ -16,6 +16,7 @@ import {
   of,
   range,
   take,
+  tap,
   throwError,
   toArray,
   type OperatorFunction,
@@ -683,24 +684,22 @@ describe('mergeWorkers and orderedMerge: re-entrancy and RxJS configuration', ()
 });
 
 describe('mergeWorkers: a worker that pushes into its own source (a crawler)', () => {
-  // The first value is pushed while the pool is idle and starts in place; its worker pushes the
-  // next value before returning its inner. Whatever that value does to the pool must wait until
-  // the first inner is subscribed, or the inner is subscribed on a pool that has already ended.
+  // The first value is pushed (at frame 1) while the pool is idle and starts in place; its worker
+  // pushes the next value before returning its inner. Whatever that value does to the pool must
+  // wait until the first inner is subscribed: else the inner is subscribed on a pool that has
+  // already ended, and nobody ever unsubscribes it.
   for (const ending of ['take(1) downstream', 'a sibling failing fast'] as const) {
-    it(`the first inner is torn down when the pushed value ends the pool: ${ending}`, () => {
-      const source = new Subject<number>();
-      const log: string[] = [];
-      const p = { values: [] as string[], errors: [] as unknown[] };
-      source
-        .pipe(
+    it(`[ML-10] library: the first inner is released when the value its worker pushed ends the pool (${ending})`, () => {
+      marbles(({ cold, hot, expectObservable, expectSubscriptions }) => {
+        const source = new Subject<number>();
+        const first = cold<string>('----a|');
+        hot('-t').subscribe(() => source.next(0));
+        const out = source.pipe(
           mergeWorkers(
             (v: number) => {
               if (v === 0) {
                 source.next(1);
-                return new Observable<string>(() => {
-                  log.push('subscribed');
-                  return () => log.push('torn down');
-                });
+                return first;
               }
               if (ending === 'a sibling failing fast') throw new Error('boom');
               return of('x');
@@ -708,57 +707,55 @@ describe('mergeWorkers: a worker that pushes into its own source (a crawler)', (
             { concurrency: 2 },
           ),
           take(1),
-        )
-        .subscribe({ next: (v) => p.values.push(v), error: (e: unknown) => p.errors.push(e) });
-      source.next(0);
-      expect(log).toEqual(['subscribed', 'torn down']);
-      if (ending === 'take(1) downstream') expect(p.values).toEqual(['x']);
-      else expect(p.errors.map((e) => (e as Error).message)).toEqual(['boom']);
+        );
+        if (ending === 'take(1) downstream') expectObservable(out).toBe('-(x|)');
+        else expectObservable(out).toBe('-#', undefined, new Error('boom'));
+        expectSubscriptions(first.subscriptions).toBe('-(^!)');
+      });
     });
   }
 
-  it('a retry whose worker ends the pool does not subscribe its inner', async () => {
-    const source = new Subject<number>();
-    let subscribed = 0;
+  it('[ML-10] library: a retry whose worker ends the pool subscribes no inner, and its value is counted once', () => {
     const m = workerMonitor();
-    const p = { errors: [] as unknown[] };
-    source
-      .pipe(
+    marbles(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const source = new Subject<number>();
+      const never = cold<number>('-');
+      hot('-t').subscribe(() => source.next(0));
+      const out = source.pipe(
         mergeWorkers(
           (v: number, { attempt }) => {
             if (v === 0 && attempt === 1) throw new Error('first');
             if (v === 0) {
-              source.next(1); // this one fails fast, from inside the retry's worker call
-              return new Observable<number>(() => void subscribed++);
+              source.next(1); // fails fast, from inside the retry's worker call (frame 4)
+              return never;
             }
             throw new Error('boom');
           },
           {
             concurrency: 2,
             monitor: m,
-            retry: { count: 1, delay: 0, shouldRetry: (e) => (e as Error).message === 'first' },
+            retry: { count: 1, delay: 3, jitter: 0, shouldRetry: (e) => (e as Error).message === 'first' },
           },
         ),
-      )
-      .subscribe({ error: (e: unknown) => p.errors.push(e) });
-    source.next(0);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(p.errors.map((e) => (e as Error).message)).toEqual(['boom']);
-    expect(subscribed).toBe(0);
-    expect(m.snapshot()).toMatchObject({ received: 2, failed: 1, aborted: 1, queued: 0, inFlight: 0 });
+      );
+      expectObservable(out).toBe('----#', undefined, new Error('boom'));
+      expectSubscriptions(never.subscriptions).toBe([]);
+    });
+    expect(m.snapshot()).toMatchObject({ received: 2, failed: 1, aborted: 1, retried: 1, queued: 0, inFlight: 0 });
   });
 
   it("keeps a synchronous inner's results together when its first result pushes a value", () => {
-    const source = new Subject<number>();
-    const out: string[] = [];
-    source
-      .pipe(mergeWorkers((v: number) => (v === 0 ? of('a', 'b', 'c') : of(`x${v}`)), { concurrency: 2 }))
-      .subscribe((r) => {
-        out.push(r);
-        if (r === 'a') source.next(1);
-      });
-    source.next(0);
-    expect(out).toEqual(['a', 'b', 'c', 'x1']);
+    marbles(({ hot, expectObservable }) => {
+      const source = new Subject<number>();
+      hot('-t').subscribe(() => source.next(0));
+      const out = source.pipe(
+        mergeWorkers((v: number) => (v === 0 ? of('a', 'b', 'c') : of('x')), { concurrency: 2 }),
+        tap((r) => {
+          if (r === 'a') source.next(1);
+        }),
+      );
+      expectObservable(out).toBe('-(abcx)');
+    });
   });
 });
 

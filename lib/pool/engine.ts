@@ -238,19 +238,7 @@ class Pool<T, R>
   }
 
   private disarm(task: Task<T, R>): void {
-    const extra = task.extra;
-    const timer = extra?.timeoutTimer;
-    if (timer === undefined) return;
-    extra!.timeoutTimer = undefined;
-    timer.unsubscribe();
-  }
-
-  private disarmRetry(task: Task<T, R>): void {
-    const extra = task.extra;
-    const timer = extra?.retryTimer;
-    if (timer === undefined) return;
-    extra!.retryTimer = undefined;
-    timer.unsubscribe();
+    task.extra?.cancelTimeout();
   }
 
   /** The attempt ran past `timeout`: its signal aborts, its inner is let go, and it fails. */
@@ -470,7 +458,7 @@ class Pool<T, R>
 
   /**
    * Synchronous fusion: takes up to `n` values from a source that makes them on the spot, each
-   * handed to `next` as if requested, without the request round trip (DemandHandle.fuse).
+   * accepted as if requested, without the request round trip (DemandHandle.fuse).
    */
   private pollSource(upstream: Upstream<T>, n: number): void {
     for (let i = 0; i < n && !this.finished; i++) {
@@ -575,8 +563,7 @@ class Pool<T, R>
       const task = next;
       next = task.after;
       task.before = task.after = undefined;
-      this.disarmRetry(task);
-      this.disarm(task);
+      task.extra?.cancelTimers();
       task.done = true;
       if (task.resolved) {
         // A resolved promise whose result is being delivered as take(n) ends: no work to stop,

@@ -114,6 +114,21 @@ export class TaskExtra {
   timeoutTimer: Subscription | undefined = undefined;
   /** What a failed inner signalled, kept until its teardown has run. */
   failure: unknown = undefined;
+
+  /** Stops the running attempt's timeout, if it has one. */
+  cancelTimeout(): void {
+    const timer = this.timeoutTimer;
+    this.timeoutTimer = undefined;
+    timer?.unsubscribe();
+  }
+
+  /** Stops both timers: the value's work is over. */
+  cancelTimers(): void {
+    this.cancelTimeout();
+    const timer = this.retryTimer;
+    this.retryTimer = undefined;
+    timer?.unsubscribe();
+  }
 }
 
 /**

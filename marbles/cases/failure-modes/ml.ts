@@ -650,4 +650,39 @@ export const mlCases = defineCases('failure modes ML', [
       expect(context.monitor.snapshot()).toMatchObject({ inFlight: 0, queued: 0, completed: 1, discarded: 1 });
     },
   }),
+
+  defineCase({
+    id: 'fm-ml-10-crawler',
+    title:
+      '[ML-10] library: a worker that feeds its own source; the value it pushed ends the pool, and its inner is still released',
+    description:
+      "A crawler: the worker for a pushes b into the pool's own source before returning a's inner. b's result " +
+      "completes take(1) while a's worker is still running; the pool acts on that only once a's inner is " +
+      'subscribed, so the inner is released, not left running on an ended pool.',
+    source: { marbles: '-a' },
+    inner: { page: { marbles: '----(x|)' } },
+    operatorLabel:
+      "mergeWorkers(v => v === 'a' ? (queue.next('b'), page) : of(upper(v)), { concurrency: 2 }) → take(1)",
+    pipeline: (source$: Observable<string>, { inner }) =>
+      new Observable<string>((subscriber) => {
+        const queue = new Subject<string>();
+        const reader = queue
+          .pipe(
+            mergeWorkers(
+              (v: string) => {
+                if (v !== 'a') return of(upper(v));
+                queue.next('b');
+                return inner.page as Observable<string>;
+              },
+              { concurrency: 2 },
+            ),
+            take(1),
+          )
+          .subscribe(subscriber);
+        reader.add(source$.subscribe((v) => queue.next(v)));
+        return reader;
+      }),
+    expected: { marbles: '-(B|)' },
+    subscriptions: { source: '^!', inner: { page: '-(^!)' } },
+  }),
 ]);

@@ -59,23 +59,48 @@ rich.more().timeoutTimer = { unsubscribe() { cancelled++; } };
 rich.more().retryTimer = { unsubscribe() { cancelled++; } };
 rich.error(new Error('inner'));
 rich.key = 'k';
+const richMap = { sameMap: sameMap(plain, rich), fast: fast(plain) && fast(rich) };
+const signal = rich.extra.controller instanceof AbortController;
+const cancelledTimers = (rich.extra.cancelTimers(), rich.extra.cancelTimers(), cancelled);
+// A completed task is reused for a later value: the same map, every field back to its start but
+// the token, and a context kept from before reads its own value's index and never the new
+// value's signal.
+rich.fulfil = () => {};
+rich.reject = () => {};
+rich.token = 5;
+const kept = new TaskContext(rich, 1);
+const reused = rich.reuse('v', 7);
+reused.token++; // the new value's first attempt
 console.log(JSON.stringify({
-  sameMap: sameMap(plain, rich),
-  fast: fast(plain) && fast(rich),
-  signal: rich.extra.controller instanceof AbortController,
+  ...richMap,
+  signal,
   plainExtra: plain.extra === undefined,
-  cancelled: (rich.extra.cancelTimers(), rich.extra.cancelTimers(), cancelled),
+  cancelled: cancelledTimers,
+  reused: {
+    same: reused === rich,
+    sameMap: sameMap(plain, reused) && fast(reused),
+    fields: [reused.value, reused.index, reused.attempt, reused.outcome, reused.key, reused.extra, reused.token],
+    keptIndex: kept.index,
+    keptSignalApart: kept.signal.aborted === false && reused.extra === undefined,
+  },
 }));
 `;
 
 describe('the pool task', () => {
-  it('keeps one fast map whatever of its rarely used fields are set', () => {
+  it('keeps one fast map whatever of its rarely used fields are set, also when reused for a later value', () => {
     expect(runProbe(TASK_PROBE)).toEqual({
       sameMap: true,
       fast: true,
       signal: true,
       plainExtra: true,
       cancelled: 2,
+      reused: {
+        same: true,
+        sameMap: true,
+        fields: ['v', 7, 0, 0, null, null, 6],
+        keptIndex: 1,
+        keptSignalApart: true,
+      },
     });
   });
 });

@@ -528,6 +528,62 @@ describe('mergeWorkers: Promise workers', () => {
     expect(seen).toEqual(['{"attempt":1,"index":0}', '{"attempt":1,"index":1}']);
   });
 
+  // The pool reuses a completed value's task for a later value (lib/pool/engine.ts, `recycle`):
+  // nothing a worker kept may show the reuse, as a reused batch array would (PP-08).
+  it("[PP-08] a context kept past its value keeps its own index, and its signal is never a later value's", () => {
+    const kept: WorkContext[] = [];
+    marbles(({ cold, expectObservable, expectSubscriptions }) => {
+      const job = cold('--(x|)');
+      const out = cold('abc|').pipe(
+        mergeWorkers(
+          (v: string, context) => {
+            kept.push(context);
+            if (v === 'c') void context.signal; // only the last value's signal is taken while it runs
+            return job.pipe(map(() => v));
+          },
+          { concurrency: 1 },
+        ),
+      );
+      expectObservable(out, '^----!').toBe('--a-b-');
+      expectSubscriptions(job.subscriptions).toBe(['^-!', '--^-!', '----^!']);
+    });
+    expect(kept.map((context) => [context.index, context.attempt])).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 1],
+    ]);
+    // Asked for after their values completed (and their task went on to the next value): their own.
+    expect(kept[0]!.signal.aborted).toBe(false);
+    expect(kept[1]!.signal.aborted).toBe(false);
+    expect(kept[2]!.signal.aborted).toBe(true);
+    expect((kept[2]!.signal.reason as CancelledError).reason).toBe('unsubscribed');
+    expect(new Set(kept.map((context) => context.signal)).size).toBe(3);
+  });
+
+  it('[PP-08] promise work: each kept context reads its own index, and results and counts are unchanged', async () => {
+    const kept: WorkContext[] = [];
+    const monitor = workerMonitor();
+    const settled: number[] = [];
+    const sub = monitor.settled.subscribe((s) => settled.push(s.value as number));
+    const out = await firstValueFrom(
+      fromPull([10, 11, 12, 13, 14]).pipe(
+        mergeWorkers(
+          (v: number, context) => {
+            kept.push(context);
+            return Promise.resolve(v * 2);
+          },
+          { concurrency: 2, monitor },
+        ),
+        toArray(),
+      ),
+    );
+    sub.unsubscribe();
+    expect(out).toEqual([20, 22, 24, 26, 28]);
+    expect(kept.map((context) => context.index)).toEqual([0, 1, 2, 3, 4]);
+    expect(settled).toEqual([10, 11, 12, 13, 14]);
+    expect(monitor.snapshot()).toMatchObject({ received: 5, completed: 5, inFlight: 0, held: 0 });
+  });
+
   it('a consumer that throws on one result: reported, and the pool goes on with the rest', () => {
     const reported: unknown[] = [];
     const previous = config.onUnhandledError;

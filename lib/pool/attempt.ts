@@ -30,6 +30,8 @@ export class Attempts<T, R> {
     private readonly name: string,
     private readonly work: Work<T, R>,
     private readonly host: AttemptHost<T, R>,
+    /** The pool has a `timeout`: an attempt may end before its promise settles. */
+    private readonly timed: boolean,
   ) {
     this.gate = new Observable<R>((subscriber) => this.enter(subscriber));
   }
@@ -58,10 +60,8 @@ export class Attempts<T, R> {
     // Most workers are async functions: a native Promise needs no Observable around it, and a
     // subscription to it could only ignore its result, which the task's `done` flag does too.
     if (output instanceof Promise) {
-      (output as Promise<R>).then(
-        (result) => this.promiseSettled(task, token, false, result),
-        (err: unknown) => this.promiseSettled(task, token, true, err),
-      );
+      if (this.timed) this.followTimed(output as Promise<R>, task, token);
+      else this.follow(output as Promise<R>, task);
       return;
     }
     // The worker may have ended the pool while it ran (it pushed into the source, and that value
@@ -95,6 +95,31 @@ export class Attempts<T, R> {
     // A synchronous inner has ended, and its teardown has run, by now: no finalizer is needed.
     if (subscriber.closed) this.innerEnded(task);
     else subscriber.add(() => this.innerEnded(task));
+  }
+
+  /**
+   * Makes `task`'s own pair of promise callbacks, kept for as long as the task is reused: without
+   * a timeout an attempt ends only when its promise settles, so the settlement is always the
+   * running attempt's.
+   */
+  private bind(task: Task<T, R>): void {
+    task.fulfil = (result: R) => this.promiseSettled(task, task.token, false, result);
+    task.reject = (err: unknown) => this.promiseSettled(task, task.token, true, err);
+  }
+
+  /** Follows the running attempt's promise with the task's own callbacks (no timeout). */
+  private follow(output: Promise<R>, task: Task<T, R>): void {
+    if (task.fulfil === undefined) this.bind(task);
+    // Settlement is handled by the callbacks; `then` returns a promise nobody needs.
+    void output.then(task.fulfil, task.reject);
+  }
+
+  /** With a timeout, a timed-out attempt's promise may settle later: its callbacks carry its token. */
+  private followTimed(output: Promise<R>, task: Task<T, R>, token: number): void {
+    output.then(
+      (result) => this.promiseSettled(task, token, false, result),
+      (err: unknown) => this.promiseSettled(task, token, true, err),
+    );
   }
 
   private promiseSettled(task: Task<T, R>, token: number, rejected: boolean, outcome: unknown): void {

@@ -48,6 +48,8 @@ class Pool<T, R>
   private readonly waiting = new Deque<Task<T, R>>();
   // Running tasks, as a doubly linked list through the tasks themselves.
   private firstRunning: Task<T, R> | undefined = undefined;
+  /** Completed tasks kept for reuse, linked through `after` (`recycle`). */
+  private spare: Task<T, R> | undefined = undefined;
   private lastRunning: Task<T, R> | undefined = undefined;
   private runningCount = 0;
   private upstream: Upstream<T> | undefined = undefined;
@@ -90,7 +92,7 @@ class Pool<T, R>
     this.order = config.ordered
       ? new Ordered<T, R>(this, config.window, config.resultCapacity)
       : new Unordered<T, R>(this, config.resultCapacity);
-    this.attempts = new Attempts(config.name, config.work, this);
+    this.attempts = new Attempts(config.name, config.work, this, config.timeout !== undefined);
     this.ledger = currentLedger()?.stage(config.name);
     this.lanes = config.key === undefined ? undefined : new Map();
   }
@@ -117,7 +119,13 @@ class Pool<T, R>
 
   /** A value the pool took: counted (and weighed, in a drained segment) as it arrives. */
   private taskOf(value: T): Task<T, R> {
-    const task = new Task<T, R>(value, this.nextIndex++, this);
+    const spare = this.spare;
+    let task: Task<T, R>;
+    if (spare === undefined) task = new Task<T, R>(value, this.nextIndex++, this);
+    else {
+      this.spare = spare.after;
+      task = spare.reuse(value, this.nextIndex++);
+    }
     this.stats.accepted++;
     const ledger = this.ledger;
     if (ledger !== undefined) {
@@ -351,6 +359,19 @@ class Pool<T, R>
     // A value with no result left nothing to carry its weight out of the segment.
     if (this.ledger !== undefined && task.weight > 0) this.ledger.complete(task.weight);
     task.weight = 0;
+    if (!this.finished) this.recycle(task);
+  }
+
+  /**
+   * Keeps a completed task for the next value. Every caller has taken it out of the running
+   * list, the waiting queue, its key's lane and the result order already, and its inner has
+   * ended: nothing of the pool refers to it, and a context a worker kept reads only its own
+   * fields (TaskContext). The spares are at most the tasks the pool held at once.
+   */
+  private recycle(task: Task<T, R>): void {
+    task.value = undefined as T; // not kept alive by a spare
+    task.after = this.spare;
+    this.spare = task;
   }
 
   private settleFailed(task: Task<T, R>): void {
@@ -526,6 +547,7 @@ class Pool<T, R>
   /** Stops taking values: the concurrency source and the upstream are let go. */
   private finish(cancellation?: Cancellation): void {
     this.finished = true;
+    this.spare = undefined;
     this.concurrencySub?.unsubscribe();
     this.concurrencySub = undefined;
     this.upstream?.cancel(cancellation);

@@ -8,7 +8,7 @@ export type RetryPolicy = NonNullable<PoolConfig<unknown, unknown>['retry']>;
  * Whether `task`, whose attempt just failed with `err`, gets another one. Throws what a throwing
  * `shouldRetry` threw: the caller fails the stream with it.
  */
-export function retryAllowed(retry: RetryPolicy | undefined, task: Task<unknown, unknown>, err: unknown): boolean {
+export function retryAllowed<T, R>(retry: RetryPolicy | undefined, task: Task<T, R>, err: unknown): boolean {
   if (retry === undefined || task.attempt > retry.count) return false;
   if (retry.shouldRetry === undefined) return true;
   return retry.shouldRetry(err, new TaskContext(task, task.attempt));

@@ -68,11 +68,43 @@ export class Task<T, R> {
    */
   private readonly self: Task<T, R> = this;
 
+  /**
+   * The callbacks of this task's promises, made on its first promise and kept while the task is
+   * reused (a pool without `timeout`: only then is an attempt's promise the only thing that can
+   * end it, so a settlement needs no token to tell which attempt it was for).
+   */
+  fulfil: ((result: R) => void) | undefined = undefined;
+  reject: ((err: unknown) => void) | undefined = undefined;
+
   constructor(
-    readonly value: T,
-    readonly index: number,
+    public value: T,
+    public index: number,
     private readonly host: TaskHost<R>,
   ) {}
+
+  /**
+   * Makes a completed task stand for a new value, as if new: every field back to its start, but
+   * the token, which only grows, so that nothing of the last value's attempts can pass for the new
+   * value's. The pool reuses a task only once nothing refers to it any more (lib/pool/engine.ts,
+   * `recycle`).
+   */
+  reuse(value: T, index: number): this {
+    this.value = value;
+    this.index = index;
+    this.state = QUEUED;
+    this.attempt = 0;
+    this.results = undefined;
+    this.pending = 0;
+    this.done = false;
+    this.resolved = false;
+    this.subscription = undefined;
+    this.outcome = RUNNING;
+    this.weight = 0;
+    this.key = undefined;
+    this.extra = undefined;
+    this.before = this.after = undefined;
+    return this;
+  }
 
   next(result: R): void {
     this.host.onResult(this.self, result);
@@ -136,23 +168,46 @@ export class TaskExtra {
  * object, not the task itself: a worker that logs or serializes its context must not see (or
  * trip over the links between) the pool's bookkeeping, and `attempt` stays that attempt's.
  */
+/** What a context reads of its task. */
+interface ContextTask {
+  readonly token: number;
+  readonly index: number;
+  more(): TaskExtra;
+}
+
 export class TaskContext implements WorkContext {
-  readonly #task: Task<unknown, unknown>;
+  readonly #task: ContextTask;
+  /** The task's token when this attempt started: once it differs, the attempt is over. */
+  readonly #token: number;
   /** The signal this context handed out: a timed-out attempt keeps its own aborted one. */
   #signal: AbortSignal | undefined = undefined;
+  /** The value's index, kept here: the task may stand for another value once this attempt is over. */
+  readonly #index: number;
 
   constructor(
-    task: Task<unknown, unknown>,
+    task: ContextTask,
     readonly attempt: number,
   ) {
     this.#task = task;
+    this.#token = task.token;
+    this.#index = task.index;
   }
 
   get index(): number {
-    return this.#task.index;
+    return this.#index;
   }
 
   get signal(): AbortSignal {
-    return (this.#signal ??= (this.#task.more().controller ??= new AbortController()).signal);
+    return (this.#signal ??= this.controller().signal);
+  }
+
+  /**
+   * The running attempt's controller, or, asked for once the attempt is over (the task may stand
+   * for another value by then), one of its own that nothing will abort.
+   */
+  private controller(): AbortController {
+    const task = this.#task;
+    if (task.token !== this.#token) return new AbortController();
+    return (task.more().controller ??= new AbortController());
   }
 }

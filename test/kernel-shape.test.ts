@@ -63,7 +63,7 @@ const richMap = { sameMap: sameMap(plain, rich), fast: fast(plain) && fast(rich)
 const signal = rich.extra.controller instanceof AbortController;
 const cancelledTimers = (rich.extra.cancelTimers(), rich.extra.cancelTimers(), cancelled);
 // A completed task is reused for a later value: the same map, every field back to its start but
-// the token, and a context kept from before reads its own value's index and never the new
+// the token, which moves on at once, and a context kept from before reads its own value's index and never the new
 // value's signal.
 rich.fulfil = () => {};
 rich.reject = () => {};
@@ -97,7 +97,7 @@ describe('the pool task', () => {
       reused: {
         same: true,
         sameMap: true,
-        fields: ['v', 7, 0, 0, null, null, 6],
+        fields: ['v', 7, 0, 0, null, null, 7],
         keptIndex: 1,
         keptSignalApart: true,
       },

@@ -5,6 +5,7 @@ import {
   NEVER,
   Observable,
   Subject,
+  VirtualTimeScheduler,
   asapScheduler,
   concatMap,
   config,
@@ -18,6 +19,7 @@ import {
   take,
   tap,
   throwError,
+  timer,
   toArray,
   type OperatorFunction,
 } from 'rxjs';
@@ -558,6 +560,67 @@ describe('mergeWorkers: Promise workers', () => {
     expect(kept[2]!.signal.aborted).toBe(true);
     expect((kept[2]!.signal.reason as CancelledError).reason).toBe('unsubscribed');
     expect(new Set(kept.map((context) => context.signal)).size).toBe(3);
+  });
+
+  it('[PP-08] a context read while its reused task waits in a key lane gets a signal of its own', async () => {
+    type V = { name: string; k: string };
+    const contexts: Record<string, WorkContext> = {};
+    const ready: Record<string, () => void> = {};
+    const gate = (name: string): Promise<void> => new Promise((resolve) => (ready[name] = resolve));
+    const ticks = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+    const yGate = gate('Y');
+    const bGate = gate('B');
+    const sub = fromPull<V>([
+      { name: 'A', k: 'a' },
+      { name: 'Y', k: 'b' },
+      { name: 'B', k: 'b' }, // takes A's task once A completes, and waits behind Y
+    ])
+      .pipe(
+        mergeWorkers(
+          async (v: V, context) => {
+            contexts[v.name] = context;
+            if (v.name === 'Y') await yGate;
+            if (v.name === 'B') {
+              void context.signal;
+              await bGate;
+            }
+            return v.name;
+          },
+          { concurrency: 2, key: (v) => v.k },
+        ),
+      )
+      .subscribe();
+    await ticks(); // A is done; B waits in lane b
+    const late = contexts['A']!.signal; // A's context asks only now
+    ready['Y']!();
+    await ticks(); // B runs
+    expect(contexts['B']).toBeDefined();
+    expect(late).not.toBe(contexts['B']!.signal);
+    sub.unsubscribe(); // cancels B only
+    expect(contexts['B']!.signal.aborted).toBe(true);
+    expect(late.aborted).toBe(false);
+  });
+
+  it('a retry whose inner completes at once arms no timeout for the value that reuses its task', () => {
+    const scheduler = new VirtualTimeScheduler();
+    let doneAt = -1;
+    fromPull([0, 1])
+      .pipe(
+        mergeWorkers(
+          (v: number, context) =>
+            v === 0
+              ? context.attempt === 1
+                ? throwError(() => new Error('first attempt'))
+                : of(v)
+              : timer(10, scheduler).pipe(map(() => v)),
+          { concurrency: 1, timeout: 1000, retry: { count: 1, delay: 5, jitter: 0 }, scheduler },
+        ),
+      )
+      .subscribe({ complete: () => (doneAt = scheduler.now()) });
+    scheduler.flush();
+    // A second timer armed for value 1 (its handle lost) would still run at t = 1005.
+    expect(doneAt).toBe(15);
+    expect(scheduler.now()).toBe(15);
   });
 
   it('[PP-08] promise work: each kept context reads its own index, and results and counts are unchanged', async () => {

@@ -237,11 +237,13 @@ class Pool<T, R>
 
   /** Runs the next attempt of `task`, timed by `timeout` when there is one. */
   private attempt(task: Task<T, R>): void {
+    const token = task.token + 1; // the attempt's, once run() has started it
     this.attempts.run(task);
     const timeout = this.config.timeout;
-    // Armed after the attempt started (a synchronous inner may be over already), for this attempt only.
-    if (timeout === undefined || task.done || this.finished || task.extra?.retryTimer !== undefined) return;
-    const token = task.token;
+    // Armed after the attempt started (a synchronous inner may be over already), for this attempt
+    // only: not if the task has gone on meanwhile (completed and reused for another value).
+    if (timeout === undefined || task.done || this.finished || task.token !== token) return;
+    if (task.extra?.retryTimer !== undefined) return;
     task.more().timeoutTimer = this.config.scheduler.schedule(() => this.onTimeout(task, token), timeout);
   }
 
@@ -251,9 +253,10 @@ class Pool<T, R>
 
   /** The attempt ran past `timeout`: its signal aborts, its inner is let go, and it fails. */
   private onTimeout(task: Task<T, R>, token: number): void {
+    // A stale timer must not clear the handle of the attempt that runs now.
+    if (this.finished || task.done || task.token !== token) return;
     const extra = task.more();
     extra.timeoutTimer = undefined;
-    if (this.finished || task.done || task.token !== token) return;
     task.token++; // the timed-out attempt's promise, if it settles later, is ignored
     const err = new TimeoutError(this.config.name, this.config.timeout!, task.index, task.attempt);
     const controller = extra.controller;

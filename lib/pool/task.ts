@@ -89,6 +89,9 @@ export class Task<T, R> {
    * `recycle`).
    */
   reuse(value: T, index: number): this {
+    // A new token at once, not only when the new value starts: a context or a timer of the last
+    // value must not match while the new one waits in the queue or its key's lane.
+    this.token++;
     this.value = value;
     this.index = index;
     this.state = QUEUED;

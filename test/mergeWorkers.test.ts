@@ -562,6 +562,32 @@ describe('mergeWorkers: Promise workers', () => {
     expect(new Set(kept.map((context) => context.signal)).size).toBe(3);
   });
 
+  it("[PP-08] an earlier attempt's context, read during the retry, still has the value's signal", () => {
+    const kept: WorkContext[] = [];
+    let late: AbortSignal | undefined;
+    marbles(({ cold, expectObservable, expectSubscriptions }) => {
+      const failing = cold('-#');
+      const slow = cold('-----x|');
+      const out = cold('a|').pipe(
+        mergeWorkers(
+          (_v: string, context) => {
+            kept.push(context);
+            if (context.attempt === 1) return failing;
+            late = kept[0]!.signal; // the first attempt's context, asked only now
+            return slow;
+          },
+          { concurrency: 1, retry: { count: 1, delay: 1, jitter: 0 } },
+        ),
+      );
+      expectObservable(out, '^---!').toBe('----');
+      expectSubscriptions(failing.subscriptions).toBe('^!');
+      expectSubscriptions(slow.subscriptions).toBe('--^-!');
+    });
+    // One value, one signal for its attempts: cancelling the value aborts both contexts'.
+    expect(late).toBe(kept[1]!.signal);
+    expect(late!.aborted).toBe(true);
+  });
+
   it('[PP-08] a context read while its reused task waits in a key lane gets a signal of its own', async () => {
     type V = { name: string; k: string };
     const contexts: Record<string, WorkContext> = {};

@@ -48,10 +48,10 @@ class Pool<T, R>
   private readonly waiting = new Deque<Task<T, R>>();
   // Running tasks, as a doubly linked list through the tasks themselves.
   private firstRunning: Task<T, R> | undefined = undefined;
-  /** Completed tasks kept for reuse, linked through `after` (`recycle`). */
-  private spare: Task<T, R> | undefined = undefined;
   private lastRunning: Task<T, R> | undefined = undefined;
   private runningCount = 0;
+  /** Completed tasks kept for reuse, linked through `after` (`recycle`). */
+  private spare: Task<T, R> | undefined = undefined;
   private upstream: Upstream<T> | undefined = undefined;
   private concurrencySub: Subscription | undefined = undefined;
   /** What the source was asked for and has not sent yet. */

@@ -25,9 +25,10 @@ export const DONE_ABORTED = 5;
 export const DONE_DISCARDED = 6;
 
 /**
- * One accepted value, from acceptance to the delivery of its last result. A class, not a literal
- * with closures: the pool makes one per value, and as the observer of its own inner it saves
- * the three callbacks (and the outcome object) each attempt would otherwise allocate.
+ * One accepted value, from acceptance to the delivery of its last result; once completed, reused
+ * for a later value (`reuse`). A class, not a literal with closures: the pool reads one per value,
+ * and as the observer of its own inner it saves the three callbacks (and the outcome object) each
+ * attempt would otherwise allocate.
  */
 export class Task<T, R> {
   state = QUEUED;
@@ -84,13 +85,13 @@ export class Task<T, R> {
 
   /**
    * Makes a completed task stand for a new value, as if new: every field back to its start, but
-   * the token, which only grows, so that nothing of the last value's attempts can pass for the new
-   * value's. The pool reuses a task only once nothing refers to it any more (lib/pool/engine.ts,
+   * the token, which moves on and only grows, so that nothing of the last value's attempts (a
+   * timer, a promise) can pass for the new value's. The pool reuses a task only once nothing refers to it any more (lib/pool/engine.ts,
    * `recycle`).
    */
   reuse(value: T, index: number): this {
-    // A new token at once, not only when the new value starts: a context or a timer of the last
-    // value must not match while the new one waits in the queue or its key's lane.
+    // A new token at once, not only when the new value starts: a timer of the last value must
+    // not match while the new one waits in the queue or its key's lane.
     this.token++;
     this.value = value;
     this.index = index;
@@ -166,25 +167,25 @@ export class TaskExtra {
   }
 }
 
+/** What a context reads of its task. */
+interface ContextTask {
+  readonly index: number;
+  more(): TaskExtra;
+}
+
 /**
  * The context handed to a worker; its signal exists only once somebody asks for it. A separate
  * object, not the task itself: a worker that logs or serializes its context must not see (or
  * trip over the links between) the pool's bookkeeping, and `attempt` stays that attempt's.
  */
-/** What a context reads of its task. */
-interface ContextTask {
-  readonly token: number;
-  readonly index: number;
-  more(): TaskExtra;
-}
-
 export class TaskContext implements WorkContext {
   readonly #task: ContextTask;
-  /** The task's token when this attempt started: once it differs, the attempt is over. */
-  readonly #token: number;
   /** The signal this context handed out: a timed-out attempt keeps its own aborted one. */
   #signal: AbortSignal | undefined = undefined;
-  /** The value's index, kept here: the task may stand for another value once this attempt is over. */
+  /**
+   * The value's index, kept here: once the value has completed, its task may stand for another
+   * value (a new index, as every value the pool takes has its own).
+   */
   readonly #index: number;
 
   constructor(
@@ -192,7 +193,6 @@ export class TaskContext implements WorkContext {
     readonly attempt: number,
   ) {
     this.#task = task;
-    this.#token = task.token;
     this.#index = task.index;
   }
 
@@ -205,12 +205,12 @@ export class TaskContext implements WorkContext {
   }
 
   /**
-   * The running attempt's controller, or, asked for once the attempt is over (the task may stand
-   * for another value by then), one of its own that nothing will abort.
+   * The value's controller (shared by its attempts, but for one that timed out), or, asked for
+   * once its task stands for another value, one of its own that nothing will abort.
    */
   private controller(): AbortController {
     const task = this.#task;
-    if (task.token !== this.#token) return new AbortController();
+    if (task.index !== this.#index) return new AbortController();
     return (task.more().controller ??= new AbortController());
   }
 }

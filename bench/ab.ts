@@ -5,9 +5,15 @@
 // machine: the ratios within one run are what counts.
 //
 //   node --expose-gc --import tsx bench/ab.ts --a ab3830c --b worktree --case sync-boundedBuffer[,ID]
-//     [--n 100000] [--c 4] [--rounds 15] [--against VARIANT]
+//     [--n 100000] [--c 4] [--rounds 15] [--against VARIANT] [--processes K] [--json]
 // --against names the baseline by a part of its variant (`--against mergeMap`); by default it is
 // the case's hand-written floor.
+// --processes K runs the whole comparison in K fresh processes, one after another, and reports
+// each ratio as the median over them with its range: one process varies by 5-10% on a shared
+// machine (its JIT and heap state are its own), so a change of a few percent needs K of 5 or more.
+// --json prints one JSON line per case instead of the table (what --processes reads).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeCases, useLibrary } from './cases.js';
 import { median, Probe, type Impl } from './harness.js';
@@ -22,8 +28,28 @@ const { values } = parseArgs({
     c: { type: 'string' },
     rounds: { type: 'string', default: '15' },
     against: { type: 'string' },
+    processes: { type: 'string', default: '1' },
+    json: { type: 'boolean', default: false },
   },
 });
+
+/** One case's medians from one process, per value in ns (what `--json` prints). */
+interface CaseResult {
+  id: string;
+  n: number;
+  c: number;
+  names: [string, string, string];
+  wall: [number, number, number];
+  cpu: [number, number, number];
+}
+
+const processes = Number(values.processes);
+if (!Number.isInteger(processes) || processes < 1)
+  throw new Error(`--processes: a whole number >= 1, got ${values.processes}`);
+if (processes > 1) {
+  runProcesses(processes);
+  process.exit(0);
+}
 
 const gc = (globalThis as { gc?: (options?: { type?: 'minor' | 'major' }) => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
@@ -75,6 +101,19 @@ for (const id of values.case.split(',')) {
   }
   const perValue = (ms: number): string => `${((ms * 1e6) / n).toFixed(1)} ns`;
   const [base, a, b] = entries.map((e) => ({ ms: median(e.ms), cpu: median(e.cpuMs) }));
+  if (values.json) {
+    const ns = (ms: number): number => (ms * 1e6) / n;
+    const result: CaseResult = {
+      id,
+      n,
+      c,
+      names: entries.map((e) => e.name) as CaseResult['names'],
+      wall: [ns(base!.ms), ns(a!.ms), ns(b!.ms)],
+      cpu: [ns(base!.cpu), ns(a!.cpu), ns(b!.cpu)],
+    };
+    console.log(JSON.stringify(result));
+    continue;
+  }
   console.log(`${id} N=${n} c=${c}, ${rounds} rounds, medians per value (wall / CPU):`);
   entries.forEach((e, i) => {
     const m = [base, a, b][i]!;
@@ -83,5 +122,69 @@ for (const id of values.case.split(',')) {
   console.log(
     `  B / A: ${(b!.ms / a!.ms).toFixed(3)} wall, ${(b!.cpu / a!.cpu).toFixed(3)} CPU; ` +
       `B / floor: ${(b!.ms / base!.ms).toFixed(2)} wall, ${(b!.cpu / base!.cpu).toFixed(2)} CPU`,
+  );
+}
+
+/**
+ * Runs this script K times in fresh processes (every argument passed on, with --json) and prints,
+ * per case, the median over the processes of each per-value time and of B / A and B / floor, with
+ * their ranges.
+ */
+function runProcesses(k: number): void {
+  const script = fileURLToPath(import.meta.url);
+  const args = process.argv
+    .slice(2)
+    .filter((arg, i, all) => arg !== '--processes' && all[i - 1] !== '--processes' && !arg.startsWith('--processes='));
+  const byCase = new Map<string, CaseResult[]>();
+  for (let i = 0; i < k; i++) {
+    const child = spawnSync(process.execPath, [...process.execArgv, script, ...args, '--json'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    if (child.status !== 0) throw new Error(`process ${i + 1} of ${k} exited with ${child.status}`);
+    for (const line of child.stdout.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const result = JSON.parse(line) as CaseResult;
+      byCase.set(result.id, [...(byCase.get(result.id) ?? []), result]);
+    }
+    process.stderr.write(`process ${i + 1} of ${k} done\n`);
+  }
+  for (const [id, results] of byCase) printMedians(id, results);
+}
+
+function printMedians(id: string, results: CaseResult[]): void {
+  const { n, c, names } = results[0]!;
+  const spread = (xs: number[], digits: number): string =>
+    `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
+  console.log(`${id} N=${n} c=${c}, median of ${results.length} processes (range), per value (wall / CPU):`);
+  names.forEach((name, i) => {
+    const wall = spread(
+      results.map((r) => r.wall[i]!),
+      1,
+    );
+    const cpu = spread(
+      results.map((r) => r.cpu[i]!),
+      1,
+    );
+    console.log(`  ${name.padEnd(40)} ${wall.padStart(22)} ns / ${cpu.padStart(22)} ns`);
+  });
+  const ratio = (r: CaseResult, x: 'wall' | 'cpu', i: number, j: number): number => r[x][i]! / r[x][j]!;
+  console.log(
+    `  B / A: ${spread(
+      results.map((r) => ratio(r, 'wall', 2, 1)),
+      3,
+    )} wall, ` +
+      `${spread(
+        results.map((r) => ratio(r, 'cpu', 2, 1)),
+        3,
+      )} CPU; ` +
+      `B / floor: ${spread(
+        results.map((r) => ratio(r, 'wall', 2, 0)),
+        2,
+      )} wall, ` +
+      `${spread(
+        results.map((r) => ratio(r, 'cpu', 2, 0)),
+        2,
+      )} CPU`,
   );
 }

@@ -154,37 +154,19 @@ function runProcesses(k: number): void {
 
 function printMedians(id: string, results: CaseResult[]): void {
   const { n, c, names } = results[0]!;
-  const spread = (xs: number[], digits: number): string =>
-    `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
+  // The median over the processes of one figure, with its range.
+  const over = (figure: (r: CaseResult) => number, digits: number): string => {
+    const xs = results.map(figure);
+    const fixed = (x: number): string => x.toFixed(digits);
+    return `${fixed(median(xs))} (${fixed(Math.min(...xs))}-${fixed(Math.max(...xs))})`;
+  };
   console.log(`${id} N=${n} c=${c}, median of ${results.length} processes (range), per value (wall / CPU):`);
   names.forEach((name, i) => {
-    const wall = spread(
-      results.map((r) => r.wall[i]!),
-      1,
-    );
-    const cpu = spread(
-      results.map((r) => r.cpu[i]!),
-      1,
-    );
+    const wall = over((r) => r.wall[i]!, 1);
+    const cpu = over((r) => r.cpu[i]!, 1);
     console.log(`  ${name.padEnd(40)} ${wall.padStart(22)} ns / ${cpu.padStart(22)} ns`);
   });
-  const ratio = (r: CaseResult, x: 'wall' | 'cpu', i: number, j: number): number => r[x][i]! / r[x][j]!;
-  console.log(
-    `  B / A: ${spread(
-      results.map((r) => ratio(r, 'wall', 2, 1)),
-      3,
-    )} wall, ` +
-      `${spread(
-        results.map((r) => ratio(r, 'cpu', 2, 1)),
-        3,
-      )} CPU; ` +
-      `B / floor: ${spread(
-        results.map((r) => ratio(r, 'wall', 2, 0)),
-        2,
-      )} wall, ` +
-      `${spread(
-        results.map((r) => ratio(r, 'cpu', 2, 0)),
-        2,
-      )} CPU`,
-  );
+  const bOverA = `${over((r) => r.wall[2] / r.wall[1], 3)} wall, ${over((r) => r.cpu[2] / r.cpu[1], 3)} CPU`;
+  const bOverBase = `${over((r) => r.wall[2] / r.wall[0], 2)} wall, ${over((r) => r.cpu[2] / r.cpu[0], 2)} CPU`;
+  console.log(`  B / A: ${bOverA}; B / floor: ${bOverBase}`);
 }

@@ -1,4 +1,5 @@
-import { Observable, type Subscription } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { PushSubscriber } from './push-subscriber.js';
 import { END, demandProtocolOf, type Cancellation, type DemandHandle, type DemandObserver } from './protocol.js';
 
 /** How a library stage is connected to its source. */
@@ -69,35 +70,19 @@ export function upstreamOf<T>(source: Observable<T>): Upstream<T> {
     };
     return upstream;
   }
-  // A synchronous source delivers everything inside subscribe(), before we hold its
-  // Subscription. Subscribing through a wrapper puts its subscriber in hand first, so cancel()
-  // can close it mid-burst (an overflow error or a downstream take(n) must stop an endless
-  // synchronous source, not wait for it to end), at no cost per value.
-  let subscriber: Subscription | undefined;
+  // A synchronous source delivers everything inside subscribe(), before we would hold its
+  // Subscription: the stage's own subscriber is in hand first, so cancel() can stop it mid-burst
+  // (an overflow error or a downstream take(n) must stop an endless synchronous source, not wait
+  // for it to end), and values reach the stage with no RxJS subscriber between (push-subscriber.ts).
+  let subscriber: PushSubscriber<T> | undefined;
   return {
     pausable: false,
     fused: false,
     poll: () => END,
     connect(observer) {
       if (cancelled) return;
-      // A terminal signal is passed on after the source's own teardown, so finalizers run
-      // upstream first, as they do through native operators.
-      let terminal: { error: boolean; err?: unknown } | undefined;
-      const settle = (): void => {
-        if (cancelled || terminal === undefined) return;
-        if (terminal.error) observer.error(terminal.err);
-        else observer.complete();
-      };
-      new Observable<T>((inner) => {
-        subscriber = inner;
-        inner.add(source.subscribe(inner));
-        inner.add(settle);
-      }).subscribe({
-        // Bound, not wrapped: after cancel() the subscriber is stopped, so it delivers nothing more.
-        next: observer.next.bind(observer),
-        error: (err: unknown) => (terminal = { error: true, err }),
-        complete: () => (terminal = { error: false }),
-      });
+      subscriber = new PushSubscriber<T>(observer);
+      subscriber.subscribeTo(source);
     },
     request: () => undefined,
     cancel() {
@@ -105,7 +90,7 @@ export function upstreamOf<T>(source: Observable<T>): Upstream<T> {
       cancelled = true;
       const inner = subscriber;
       subscriber = undefined;
-      inner?.unsubscribe();
+      inner?.cancel();
     },
   };
 }

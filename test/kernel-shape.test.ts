@@ -44,13 +44,13 @@ describe('the producer kernel', () => {
 
 // The pool makes a task per value and reads it at many sites: every task must have one map,
 // whatever the pool's options, or those sites turn polymorphic. What only some pools use (a
-// signal, a timeout, a retry's backoff, an inner's error) lives in `task.extra`, never added
+// signal, a timeout, a retry's backoff) lives in `task.extra`, never added
 // to the task itself.
 const TASK_PROBE = `
 import { Task, TaskContext } from ${JSON.stringify(fileURLToPath(new URL('../lib/pool/task.ts', import.meta.url)))};
 const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)');
 const fast = new Function('o', 'return %HasFastProperties(o)');
-const host = { onResult() {} };
+const host = { onResult() {}, onTaskComplete() {}, onTaskError() {} };
 const plain = new Task(1, 0, host);
 const rich = new Task(2, 1, host);
 void new TaskContext(rich, 1).signal;
@@ -79,7 +79,7 @@ console.log(JSON.stringify({
   reused: {
     same: reused === rich,
     sameMap: sameMap(plain, reused) && fast(reused),
-    fields: [reused.value, reused.index, reused.attempt, reused.outcome, reused.key, reused.extra, reused.token],
+    fields: [reused.value, reused.index, reused.attempt, reused.key, reused.extra, reused.token],
     keptIndex: kept.index,
     keptSignalApart: kept.signal.aborted === false && reused.extra === undefined,
   },
@@ -97,7 +97,7 @@ describe('the pool task', () => {
       reused: {
         same: true,
         sameMap: true,
-        fields: ['v', 7, 0, 0, null, null, 7],
+        fields: ['v', 7, 0, null, null, 7],
         keptIndex: 1,
         keptSignalApart: true,
       },

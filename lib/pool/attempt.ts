@@ -1,7 +1,8 @@
-import { Observable, from, type ObservableInput } from 'rxjs';
+import { from, type Observable, type ObservableInput } from 'rxjs';
+import { PushSubscriber } from '../core/push-subscriber.js';
 import { reportUnhandled, returnTypeError } from '../core/errors.js';
 import type { Work } from './types.js';
-import { COMPLETED, FAILED, RUNNING, TaskContext, type Task } from './task.js';
+import { TaskContext, type Task } from './task.js';
 
 /** What an attempt reports to its pool. */
 export interface AttemptHost<T, R> {
@@ -18,13 +19,6 @@ export interface AttemptHost<T, R> {
 export class Attempts<T, R> {
   /** How many attempts are on the stack: a worker, or a synchronous inner, running now. */
   depth = 0;
-  // The inner is subscribed through one shared wrapper so that (1) its subscriber is in hand
-  // before a synchronous inner emits, and unsubscribing it stops the burst, and (2) the outcome
-  // is acted on after the inner's teardown. The wrapper's subscribe function runs at once inside
-  // subscribe(), so the task and its inner are handed over in two fields.
-  private entering: Task<T, R> | undefined = undefined;
-  private enteringInput: Observable<R> | undefined = undefined;
-  private readonly gate: Observable<R>;
 
   constructor(
     private readonly name: string,
@@ -32,9 +26,7 @@ export class Attempts<T, R> {
     private readonly host: AttemptHost<T, R>,
     /** The pool has a `timeout`: an attempt may end before its promise settles. */
     private readonly timed: boolean,
-  ) {
-    this.gate = new Observable<R>((subscriber) => this.enter(subscriber));
-  }
+  ) {}
 
   /** Starts the next attempt of `task`. */
   run(task: Task<T, R>): void {
@@ -49,7 +41,6 @@ export class Attempts<T, R> {
   private start(task: Task<T, R>): void {
     task.attempt++;
     const token = ++task.token;
-    task.outcome = RUNNING;
     let output: ObservableInput<R>;
     try {
       output = this.work(task.value, new TaskContext(task, task.attempt));
@@ -75,26 +66,12 @@ export class Attempts<T, R> {
       this.host.onTaskError(task, err);
       return;
     }
-    this.entering = task;
-    this.enteringInput = input;
-    this.gate.subscribe(task);
-  }
-
-  private enter(subscriber: import('rxjs').Subscriber<R>): void {
-    const task = this.entering!;
-    const input = this.enteringInput!;
-    this.entering = this.enteringInput = undefined;
+    // The task's own subscriber, in hand before a synchronous inner emits, so unsubscribing it
+    // stops the burst; it tells the task how the inner ended only after the inner's teardown, so
+    // a slot is freed once the work's resources are (lib/core/push-subscriber.ts).
+    const subscriber = new PushSubscriber<R>(task);
     task.subscription = subscriber;
-    try {
-      input.subscribe(subscriber);
-    } catch (err) {
-      // Only under RxJS's deprecated synchronous error handling does subscribe() throw; the
-      // task must still fail and free its slot.
-      subscriber.error(err);
-    }
-    // A synchronous inner has ended, and its teardown has run, by now: no finalizer is needed.
-    if (subscriber.closed) this.innerEnded(task);
-    else subscriber.add(() => this.innerEnded(task));
+    subscriber.subscribeTo(input);
   }
 
   /**
@@ -141,19 +118,6 @@ export class Attempts<T, R> {
       this.host.onTaskComplete(task);
     } catch (err) {
       reportUnhandled(err);
-    }
-  }
-
-  private innerEnded(task: Task<T, R>): void {
-    const outcome = task.outcome;
-    if (outcome === RUNNING) return; // unsubscribed: the pool's release has dealt with the task
-    if (outcome === FAILED) {
-      const extra = task.more();
-      const err = extra.failure;
-      extra.failure = undefined;
-      this.host.onTaskError(task, err);
-    } else if (outcome === COMPLETED) {
-      this.host.onTaskComplete(task);
     }
   }
 

@@ -264,7 +264,7 @@ class Pool<T, R>
     controller?.abort(err);
     const subscription = task.subscription;
     task.subscription = undefined;
-    subscription?.unsubscribe();
+    subscription?.cancel();
     this.onTaskError(task, err);
   }
 
@@ -601,7 +601,7 @@ class Pool<T, R>
       }
       const subscription = task.subscription;
       task.subscription = undefined;
-      subscription?.unsubscribe();
+      subscription?.cancel();
     }
   }
 }

@@ -1,16 +1,14 @@
 import type { Subscription } from 'rxjs';
+import type { PushSubscriber } from '../core/push-subscriber.js';
 import type { Deque } from '../queue/deque.js';
 import type { WorkContext } from './types.js';
 
 /** Where a task passes what its inner does; the pool, shared by all its tasks. */
 export interface TaskHost<R> {
   onResult(task: Task<unknown, R>, result: R): void;
+  onTaskComplete(task: Task<unknown, R>): void;
+  onTaskError(task: Task<unknown, R>, err: unknown): void;
 }
-
-/** How the running attempt's inner ended; acted on once its teardown has run. */
-export const RUNNING = 0;
-export const COMPLETED = 1;
-export const FAILED = 2;
 
 /**
  * Where a value is in the pool (docs/design.md, "The conservation law"). Every task is in exactly
@@ -27,8 +25,8 @@ export const DONE_DISCARDED = 6;
 /**
  * One accepted value, from acceptance to the delivery of its last result; once completed, reused
  * for a later value (`reuse`). A class, not a literal with closures: the pool reads one per value,
- * and as the observer of its own inner it saves the three callbacks (and the outcome object) each
- * attempt would otherwise allocate.
+ * and as the observer of its own inner it saves the three callbacks each attempt would otherwise
+ * allocate.
  */
 export class Task<T, R> {
   state = QUEUED;
@@ -42,13 +40,12 @@ export class Task<T, R> {
   /** The work's promise has resolved: nothing is left running to abort, even mid-delivery. */
   resolved = false;
   /** The running attempt's inner subscription (not for a Promise: it has nothing to cancel). */
-  subscription: Subscription | undefined = undefined;
+  subscription: PushSubscriber<R> | undefined = undefined;
   /**
    * Changes when an attempt starts and when one times out: a promise of an attempt that timed out
    * settles later with a stale token and is ignored.
    */
   token = 0;
-  outcome = RUNNING;
   /**
    * How many of a drained segment's values this task stands for, not yet passed on with a
    * result (lib/core/ledger.ts); 0 once its first result has left or outside a drain.
@@ -61,13 +58,6 @@ export class Task<T, R> {
   /** Neighbours in the pool's list of running tasks: O(1) in and out, no hashing. */
   before: Task<T, R> | undefined = undefined;
   after: Task<T, R> | undefined = undefined;
-
-  /**
-   * The task itself, for its observer methods: under RxJS's deprecated
-   * `config.useDeprecatedNextContext` they are called on a copy (`Object.create(task)`), where
-   * `this` would read the task's fields but write to the copy.
-   */
-  private readonly self: Task<T, R> = this;
 
   /**
    * The callbacks of this task's promises, made on its first promise and kept while the task is
@@ -102,7 +92,6 @@ export class Task<T, R> {
     this.done = false;
     this.resolved = false;
     this.subscription = undefined;
-    this.outcome = RUNNING;
     this.weight = 0;
     this.key = undefined;
     this.extra = undefined;
@@ -110,17 +99,18 @@ export class Task<T, R> {
     return this;
   }
 
+  // The observer of its running attempt's inner, called by that attempt's subscriber only
+  // (lib/core/push-subscriber.ts), which passes on the end once the inner's teardown has run.
   next(result: R): void {
-    this.host.onResult(this.self, result);
+    this.host.onResult(this, result);
   }
 
   error(err: unknown): void {
-    this.self.outcome = FAILED;
-    this.self.more().failure = err;
+    this.host.onTaskError(this, err);
   }
 
   complete(): void {
-    this.self.outcome = COMPLETED;
+    this.host.onTaskComplete(this);
   }
 
   /** The task's rarely used fields, made on the first call. */
@@ -135,9 +125,9 @@ export class Task<T, R> {
 }
 
 /**
- * The fields of a task that only some attempts use: a signal, a retry's backoff, a timeout, an
- * inner's error. Apart from the task, which the pool makes per value: four fields fewer to
- * allocate and fill (32 B on a 64-bit heap without pointer compression, as Node's builds are),
+ * The fields of a task that only some attempts use: a signal, a retry's backoff, a timeout.
+ * Apart from the task, which the pool makes per value: three fields fewer to allocate and fill
+ * (24 B on a 64-bit heap without pointer compression, as Node's builds are),
  * and one shape for every task whatever the pool's options, so the sites that read tasks stay
  * monomorphic.
  */
@@ -148,8 +138,6 @@ export class TaskExtra {
   retryTimer: Subscription | undefined = undefined;
   /** The running attempt's `timeout`, when the pool has one. */
   timeoutTimer: Subscription | undefined = undefined;
-  /** What a failed inner signalled, kept until its teardown has run. */
-  failure: unknown = undefined;
 
   /** Stops the running attempt's timeout, if it has one. */
   cancelTimeout(): void {

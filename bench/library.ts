@@ -76,6 +76,11 @@ export async function loadLibrary(source: LibrarySource, slot?: string): Promise
   return (await import(pathToFileURL(built).href)) as Library;
 }
 
+/** The bundle the last `loadLibrary` built (no slot): for a child of bench/run.ts, which must measure the parent's build. */
+export async function importBuilt(): Promise<Library> {
+  return (await import(pathToFileURL(BUILT).href)) as Library;
+}
+
 /** The TypeScript source as it is, imported through tsx: for re-rendering saved results only. */
 export async function importSource(): Promise<Library> {
   return import('../index.js');

@@ -20,6 +20,8 @@ export interface Results {
   /** Whether the --cold runs (after a full gc()) were made. */
   cold?: boolean;
   reps: number;
+  /** Whether each case ran in a Node process of its own (absent in runs from before that method). */
+  isolated?: boolean;
   limitSeconds: number;
   totalSeconds: number;
   gcExposed: boolean;
@@ -537,6 +539,14 @@ function markdown(
       'sources of the commit named above (exported with `git archive`, so edits in progress are not measured; ' +
       '`--worktree` measures the work tree instead) and imported from that bundle, as users get them. The peers ' +
       'are imported from their packages.',
+    r.isolated === true
+      ? '- Each case runs in a Node process of its own (a child of `bench/run.ts` that imports the same bundle), ' +
+          'as a user\u2019s process runs its own pipelines: in one shared process, the call sites of RxJS and of the ' +
+          'library that every case goes through see the values and objects of every earlier case, turn polymorphic, and ' +
+          'slow the later cases down (the figures came out 5\u201320% above those of `bench/ab.ts`, which runs one case). ' +
+          '`--shared` runs every case in one process, the method before.'
+      : '- Every case runs in this one Node process, one after another (`--shared`, or a run from before each case ' +
+          'had a process of its own).',
     `- Each case runs at each size N and concurrency: first one untimed warm-up run of every implementation ` +
       `(at min(N, 10^4)), then ${r.reps} timed repetitions. Each repetition runs ours and every peer once, back ` +
       'to back in one process, in an order rotated by one place each repetition, so ours alternates with each peer ' +

@@ -1,16 +1,20 @@
 // npm run bench [-- --json] [-- --quick] [-- --cold] [-- --write-docs] [-- --case ID[,ID]] [-- --reps N]
-//   [-- --ref COMMIT | --worktree] [-- --from FILE.json]
+//   [-- --ref COMMIT | --worktree] [-- --from FILE.json] [-- --shared]
 // The benchmark suite (see docs/performance.md for the method). The library is built from HEAD
 // (or --ref) unless --worktree; --from re-renders saved results (with --write-docs) without a run.
 // `npm run -s bench -- --json` for a clean stdout: without -s, npm prints its own banner there.
 // Progress goes to stderr; stdout carries the table, or with --json one JSON document only.
 // --cold also times every run after a full gc() (the method before issue 12), in a column apart.
+// Each case runs in a Node process of its own (a child importing the bundle built here), so no case
+// measures call sites that another case made polymorphic; --shared runs every case in this process.
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeCases } from './cases.js';
 import { gcExposed, runCase, type Row, type Skip } from './harness.js';
-import { describeSource, importSource, loadLibrary, type LibrarySource } from './library.js';
+import { describeSource, importBuilt, importSource, loadLibrary, type LibrarySource } from './library.js';
 import { profile } from './profiler.js';
 import { profileRequests, renderText, writeDocs, type Results } from './report.js';
 
@@ -26,6 +30,9 @@ const { values } = parseArgs({
     from: { type: 'string' },
     ref: { type: 'string', default: 'HEAD' },
     worktree: { type: 'boolean', default: false },
+    shared: { type: 'boolean', default: false },
+    /** Internal: a case's own process, started by this script; it measures the parent's bundle. */
+    child: { type: 'string' },
   },
 });
 
@@ -35,9 +42,15 @@ const log = (line: string): void => {
 
 const source: LibrarySource = { ref: values.worktree ? 'worktree' : values.ref };
 // --from re-renders saved results: no run, so no build either (the cases only lend their notes).
-const CASES = makeCases(values.from === undefined ? await loadLibrary(source) : await importSource());
+const CASES = makeCases(
+  values.child !== undefined
+    ? await importBuilt()
+    : values.from === undefined
+      ? await loadLibrary(source)
+      : await importSource(),
+);
 // Named now, when the library is built: a commit made while the run goes must not be credited.
-const measuredSource = describeSource(source);
+const measuredSource = values.child ?? describeSource(source);
 
 function machine(): Results['machine'] {
   const cpus = os.cpus();
@@ -62,15 +75,9 @@ async function measureAll(): Promise<Results> {
   const loadStart = os.loadavg();
   const rows: Row[] = [];
   const skips: Skip[] = [];
+  const isolated = !values.shared && values.child === undefined;
   for (const def of cases) {
-    const result = await runCase(def, {
-      quick: values.quick,
-      reps,
-      limitMs: Number(values['limit-s']) * 1000,
-      warmN: values.quick ? 1_000 : 10_000,
-      cold: values.cold,
-      log,
-    });
+    const result = isolated ? runInChild(def.id) : await runCase(def, caseOptions());
     rows.push(...result.rows);
     skips.push(...result.skips);
   }
@@ -89,10 +96,48 @@ async function measureAll(): Promise<Results> {
     limitSeconds: Number(values['limit-s']),
     totalSeconds: Math.round(seconds),
     gcExposed,
+    isolated: values.child === undefined && !values.shared,
     cases: rows,
     skipped: skips,
     profiles: [],
   };
+}
+
+function caseOptions(): Parameters<typeof runCase>[1] {
+  return {
+    quick: values.quick,
+    reps: Number(values.reps),
+    limitMs: Number(values['limit-s']) * 1000,
+    warmN: values.quick ? 1_000 : 10_000,
+    cold: values.cold,
+    log,
+  };
+}
+
+/** Runs one case in a fresh Node process, with this process's flags and the bundle built here. */
+function runInChild(id: string): { rows: Row[]; skips: Skip[] } {
+  const args = [
+    '--case',
+    id,
+    '--json',
+    '--child',
+    measuredSource,
+    '--reps',
+    values.reps,
+    '--limit-s',
+    values['limit-s'],
+  ];
+  if (values.quick) args.push('--quick');
+  if (values.cold) args.push('--cold');
+  const script = fileURLToPath(import.meta.url);
+  const child = spawnSync(process.execPath, [...process.execArgv, script, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (child.status !== 0) throw new Error(`bench: case ${id} failed in its process (exit status ${child.status})`);
+  const results = JSON.parse(child.stdout) as Results;
+  return { rows: results.cases, skips: results.skipped };
 }
 
 const results: Results =

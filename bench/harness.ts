@@ -157,8 +157,9 @@ export interface RunOptions {
   reps: number;
   /** A single run longer than this is not attempted (projected) or is stopped (measured). */
   limitMs: number;
-  /** The warm-up runs at min(n, warmN). */
+  /** The warm-up runs at min(n, warmN), until they have taken warmMs in all (WARM_RUNS_MAX at most). */
   warmN: number;
+  warmMs: number;
   /** Also time runs after a full gc(), reported apart (coldMedianMs). */
   cold: boolean;
   log: (line: string) => void;
@@ -301,9 +302,28 @@ const check = (def: CaseDef, a: Sample, ref: Sample): string | undefined => {
   return undefined;
 };
 
+const WARM_RUNS_MAX = 20;
+
 /**
- * Runs one case at every size and concurrency. Each size: one warm-up run of every
- * implementation, then `reps` repetitions, each running every implementation once, in an order
+ * Untimed runs until V8 has compiled what they run: at least one, then more until they have taken
+ * `warmMs` in all. One short run at min(N, 10^4) is a millisecond or two for the fast cases, and
+ * it follows the previous cell's heap runs, whose full gc() throws optimised code away; in the
+ * run of 2026-12-03 the sync-mergeWorkers and orderedMerge cells at 10^5 read 30-40% more per
+ * value than the same cells at 10^6. Returns the first run's sample,
+ * for the result check.
+ */
+async function warmUp(impl: Impl, n: number, c: number, opts: RunOptions): Promise<Sample> {
+  const first = await measure(impl, n, c, opts.limitMs);
+  let spent = first.ms;
+  for (let run = 1; run < WARM_RUNS_MAX && spent < opts.warmMs; run++) {
+    spent += (await measure(impl, n, c, opts.limitMs)).ms;
+  }
+  return first;
+}
+
+/**
+ * Runs one case at every size and concurrency. Each size: warm-up runs of every
+ * implementation (`warmUp`), then `reps` repetitions, each running every implementation once, in an order
  * rotated by one each repetition; the hand-written floor's result is the reference every other
  * implementation's result is checked against.
  */
@@ -364,11 +384,11 @@ export async function runCase(def: CaseDef, opts: RunOptions): Promise<{ rows: R
         return true;
       };
       const warmN = Math.min(n, opts.warmN);
-      reference = await measure(floor, warmN, c, opts.limitMs);
+      reference = await warmUp(floor, warmN, c, opts);
       for (const impl of active) {
         if (impl === floor) continue;
         try {
-          bad(impl, await measure(impl, warmN, c, opts.limitMs));
+          bad(impl, await warmUp(impl, warmN, c, opts));
         } catch (err) {
           if (!(err instanceof DeadlineExceeded)) throw err;
           skip(impl, `warm-up at N=${formatN(warmN)} did not finish within ${opts.limitMs / 1000} s`);

@@ -20,6 +20,8 @@ export interface Results {
   /** Whether the --cold runs (after a full gc()) were made. */
   cold?: boolean;
   reps: number;
+  /** The warm-up's time per implementation and cell (absent in runs from before: one warm-up run). */
+  warmMs?: number;
   /** Whether each case ran in a Node process of its own (absent in runs from before that method). */
   isolated?: boolean;
   limitSeconds: number;
@@ -547,8 +549,12 @@ function markdown(
           '`--shared` runs every case in one process, the method before.'
       : '- Every case runs in this one Node process, one after another (`--shared`, or a run from before each case ' +
           'had a process of its own).',
-    `- Each case runs at each size N and concurrency: first one untimed warm-up run of every implementation ` +
-      `(at min(N, 10^4)), then ${r.reps} timed repetitions. Each repetition runs ours and every peer once, back ` +
+    `- Each case runs at each size N and concurrency: first untimed warm-up runs of every implementation ` +
+      (r.warmMs === undefined
+        ? '(one, at min(N, 10^4))'
+        : `(at min(N, 10^4), repeated until they have taken ${r.warmMs} ms, at most 20 of them: one short run did not ` +
+          'let V8 recompile what the previous cell\u2019s full `gc()` had thrown away)') +
+      `, then ${r.reps} timed repetitions. Each repetition runs ours and every peer once, back ` +
       'to back in one process, in an order rotated by one place each repetition, so ours alternates with each peer ' +
       'and drift in the machine (other load, heap growth, thermal) falls on every implementation alike.',
     "- A timed run is preceded by a scavenge (`gc({ type: 'minor' })`), which keeps the previous run\u2019s " +

@@ -96,6 +96,7 @@ async function measureAll(): Promise<Results> {
     limitSeconds: Number(values['limit-s']),
     totalSeconds: Math.round(seconds),
     gcExposed,
+    warmMs: caseOptions().warmMs,
     isolated: values.child === undefined && !values.shared,
     cases: rows,
     skipped: skips,
@@ -109,6 +110,7 @@ function caseOptions(): Parameters<typeof runCase>[1] {
     reps: Number(values.reps),
     limitMs: Number(values['limit-s']) * 1000,
     warmN: values.quick ? 1_000 : 10_000,
+    warmMs: values.quick ? 0 : 100,
     cold: values.cold,
     log,
   };

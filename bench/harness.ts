@@ -160,6 +160,11 @@ export interface RunOptions {
   /** The warm-up runs at min(n, warmN), until they have taken warmMs in all (WARM_RUNS_MAX at most). */
   warmN: number;
   warmMs: number;
+  /**
+   * After `reps` repetitions, more (up to REPS_MAX) while the cell's timed runs have taken less
+   * than this in all, over every implementation.
+   */
+  sampleMs: number;
   /** Also time runs after a full gc(), reported apart (coldMedianMs). */
   cold: boolean;
   log: (line: string) => void;
@@ -303,6 +308,8 @@ const check = (def: CaseDef, a: Sample, ref: Sample): string | undefined => {
 };
 
 const WARM_RUNS_MAX = 20;
+/** The most timed repetitions a cell gets however short its runs (RunOptions.sampleMs). */
+const REPS_MAX = 50;
 
 /**
  * Untimed runs until V8 has compiled what they run: at least one, then more until they have taken
@@ -411,12 +418,17 @@ export async function runCase(def: CaseDef, opts: RunOptions): Promise<{ rows: R
       // Each timed rep runs every implementation once, in an order rotated by one each rep.
       const timed = async (cold: boolean): Promise<Map<Impl, Sample[]>> => {
         const samples = new Map<Impl, Sample[]>();
-        for (let rep = 0; rep < opts.reps; rep++) {
+        let spent = 0;
+        // Short runs get more repetitions (warm ones only: a cold one costs a full gc() each), so
+        // that a median of runs of 1-3 ms is not the luck of five of them.
+        const more = (rep: number): boolean => !cold && rep < REPS_MAX && spent < opts.sampleMs;
+        for (let rep = 0; rep < opts.reps || more(rep); rep++) {
           const running = active.filter((impl) => !stopped.has(impl));
           for (let i = 0; i < running.length; i++) {
             const impl = running[(i + rep) % running.length]!;
             const sample = await attempt(impl, () => measure(impl, n, c, opts.limitMs, cold));
             if (sample === undefined) continue;
+            spent += sample.ms;
             if (impl === floor && reference === undefined) reference = sample;
             if (impl !== floor && reference !== undefined && bad(impl, sample)) continue;
             samples.set(impl, [...(samples.get(impl) ?? []), sample]);

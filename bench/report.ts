@@ -20,6 +20,8 @@ export interface Results {
   /** Whether the --cold runs (after a full gc()) were made. */
   cold?: boolean;
   reps: number;
+  /** Repetitions beyond `reps` (up to 50) while a cell's timed runs took less than this in all (absent before). */
+  sampleMs?: number;
   /** The warm-up's time per implementation and cell (absent in runs from before: one warm-up run). */
   warmMs?: number;
   /** Whether each case ran in a Node process of its own (absent in runs from before that method). */
@@ -552,9 +554,16 @@ function markdown(
     `- Each case runs at each size N and concurrency: first untimed warm-up runs of every implementation ` +
       (r.warmMs === undefined
         ? '(one, at min(N, 10^4))'
-        : `(at min(N, 10^4), repeated until they have taken ${r.warmMs} ms, at most 20 of them: one short run did not ` +
-          'let V8 recompile what the previous cell\u2019s full `gc()` had thrown away)') +
-      `, then ${r.reps} timed repetitions. Each repetition runs ours and every peer once, back ` +
+        : `(at min(N, 10^4), repeated until they have taken ${r.warmMs} ms, at most 20 of them: after the previous ` +
+          'cell\u2019s heap runs, whose full `gc()` throws optimised code away, one run of a millisecond or two left ' +
+          'some 10^5 cells 30\u201340% above their 10^6 cells per value)') +
+      `, then ${r.reps} timed repetitions` +
+      (r.sampleMs === undefined
+        ? '.'
+        : `, and more, up to 50, while the cell\u2019s timed runs have taken under ${r.sampleMs} ms in all ` +
+          '(a cell of runs of 1\u20133 ms gets tens of repetitions, so its median is not the luck of five; ' +
+          'the "reps" of each row in results.json says how many it got).') +
+      ' Each repetition runs ours and every peer once, back ' +
       'to back in one process, in an order rotated by one place each repetition, so ours alternates with each peer ' +
       'and drift in the machine (other load, heap growth, thermal) falls on every implementation alike.',
     "- A timed run is preceded by a scavenge (`gc({ type: 'minor' })`), which keeps the previous run\u2019s " +

@@ -97,6 +97,7 @@ async function measureAll(): Promise<Results> {
     totalSeconds: Math.round(seconds),
     gcExposed,
     warmMs: caseOptions().warmMs,
+    sampleMs: caseOptions().sampleMs,
     isolated: values.child === undefined && !values.shared,
     cases: rows,
     skipped: skips,
@@ -111,6 +112,7 @@ function caseOptions(): Parameters<typeof runCase>[1] {
     limitMs: Number(values['limit-s']) * 1000,
     warmN: values.quick ? 1_000 : 10_000,
     warmMs: values.quick ? 0 : 100,
+    sampleMs: values.quick ? 0 : 1000,
     cold: values.cold,
     log,
   };

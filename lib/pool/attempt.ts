@@ -2,14 +2,7 @@ import { from, type Observable, type ObservableInput } from 'rxjs';
 import { PushSubscriber } from '../core/push-subscriber.js';
 import { reportUnhandled, returnTypeError } from '../core/errors.js';
 import type { Work } from './types.js';
-import { TaskContext, type Task } from './task.js';
-
-/** What an attempt reports to its pool. */
-export interface AttemptHost<T, R> {
-  onResult(task: Task<T, R>, result: R): void;
-  onTaskComplete(task: Task<T, R>): void;
-  onTaskError(task: Task<T, R>, err: unknown): void;
-}
+import { TaskContext, type Task, type TaskHost } from './task.js';
 
 /**
  * Runs attempts of a pool's work: calls the worker, follows what it returned, and reports the
@@ -23,7 +16,7 @@ export class Attempts<T, R> {
   constructor(
     private readonly name: string,
     private readonly work: Work<T, R>,
-    private readonly host: AttemptHost<T, R>,
+    private readonly host: TaskHost<R>,
     /** The pool has a `timeout`: an attempt may end before its promise settles. */
     private readonly timed: boolean,
   ) {}

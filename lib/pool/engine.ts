@@ -8,7 +8,7 @@ import { upstreamOf, type Upstream } from '../core/upstream.js';
 import { pausableOf } from '../queue/absorb.js';
 import { IMPLICIT_QUEUE_ADVICE } from '../queue/bounded-queue.js';
 import { Deque } from '../queue/deque.js';
-import { Attempts, type AttemptHost } from './attempt.js';
+import { Attempts } from './attempt.js';
 import type { PoolConfig } from './config.js';
 import { followConcurrency, type ConcurrencyHost } from './concurrency.js';
 import { Ordered, Unordered, type OrderHost, type ResultOrder } from './order.js';
@@ -40,9 +40,7 @@ export function workerPool<T, R>(source: Observable<T>, config: PoolConfig<T, R>
  * It observes its source itself (`next`, `error`, `complete`), so no closure is made per
  * subscription for that.
  */
-class Pool<T, R>
-  implements Producer, DemandObserver<T>, TaskHost<R>, AttemptHost<T, R>, OrderHost<T, R>, ConcurrencyHost
-{
+class Pool<T, R> implements Producer, DemandObserver<T>, TaskHost<R>, OrderHost<T, R>, ConcurrencyHost {
   finished = false;
   concurrency: number;
   private readonly waiting = new Deque<Task<T, R>>();

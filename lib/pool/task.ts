@@ -3,7 +3,7 @@ import type { PushSubscriber } from '../core/push-subscriber.js';
 import type { Deque } from '../queue/deque.js';
 import type { WorkContext } from './types.js';
 
-/** Where a task passes what its inner does; the pool, shared by all its tasks. */
+/** Where a task's attempts and inner report: the pool, shared by all its tasks. */
 export interface TaskHost<R> {
   onResult(task: Task<unknown, R>, result: R): void;
   onTaskComplete(task: Task<unknown, R>): void;

@@ -2,7 +2,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { Observable, Subject, map, range, take, toArray, firstValueFrom, type MonoTypeOperatorFunction } from 'rxjs';
 import fc from 'fast-check';
 import { OverflowError, boundedBuffer, bufferMonitor, channel, fromPull, type OverflowPolicy } from '../index.js';
-import { countingIterable, probe } from './helpers.js';
+import { countingIterable, marbles, probe } from './helpers.js';
 
 describe('boundedBuffer', () => {
   it('has the public signature of a pipeable operator', () => {
@@ -286,4 +286,20 @@ describe('boundedBuffer', () => {
     );
   });
   void map;
+});
+
+describe('boundedBuffer over a push source whose teardown unsubscribes the subscriber it was given', () => {
+  it('still completes, after the source is released (marbles)', () => {
+    marbles(({ cold, expectObservable, expectSubscriptions }) => {
+      const inner = cold<string>('a-b|');
+      // A common way to write a source: subscribe the given subscriber onward, and unsubscribe
+      // it in the teardown. The completion must survive that unsubscribe.
+      const source = new Observable<string>((subscriber) => {
+        const onward = inner.subscribe(subscriber);
+        return () => onward.unsubscribe();
+      });
+      expectObservable(source.pipe(boundedBuffer<string>({ capacity: 2, overflow: 'error' }))).toBe('a-b|');
+      expectSubscriptions(inner.subscriptions).toBe('^--!');
+    });
+  });
 });

@@ -7,7 +7,7 @@ import pMap, { pMapIterable } from 'p-map';
 import { bufferCount, concatMap, from, groupBy, mergeMap, of, range } from 'rxjs';
 import { broadcastImpls } from './broadcast.js';
 import { eachValueFrom } from 'rxjs-for-await';
-import type { CaseDef, Impl, Probe } from './harness.js';
+import { RING_OVER_SOURCE, type CaseDef, type Impl, type Probe } from './harness.js';
 import type { Library } from './library.js';
 import {
   asyncNumbers,
@@ -71,6 +71,26 @@ async function handOrdered(n: number, c: number, probe: Probe, work: AsyncWork):
   }
 }
 
+/**
+ * The same ring, taking its values from an iterator: the generator ours reads, so that reading it
+ * is on both sides (the ring above counts instead, which the c async loops of handPool do not).
+ */
+async function handOrderedOver(values: Iterator<number>, c: number, probe: Probe, work: AsyncWork): Promise<void> {
+  const ring: Promise<number>[] = new Array<Promise<number>>(c);
+  let head = 0;
+  let started = 0;
+  for (let next = values.next(); next.done !== true; next = values.next()) {
+    if (started >= c) probe.take(await ring[head]!);
+    ring[head] = work(next.value);
+    head = (head + 1) % c;
+    started++;
+  }
+  for (let k = 0; k < Math.min(c, started); k++) {
+    probe.take(await ring[head]!);
+    head = (head + 1) % c;
+  }
+}
+
 const effectMap = (n: number, c: number, probe: Probe, work: AsyncWork, unordered: boolean): Promise<void> =>
   Effect.runPromise(
     Stream.fromIterable(numbers(n)).pipe(
@@ -80,9 +100,10 @@ const effectMap = (n: number, c: number, probe: Probe, work: AsyncWork, unordere
   );
 
 const OUR_PER_VALUE =
-  'Per value, ours allocates a task and a work context, attaches two callbacks to the worker\u2019s promise, ' +
-  'and takes a turn of the demand loop (pump, request, the source\u2019s pump, onValue) to pull the next value ' +
-  'only once a slot is free.';
+  'Per value, ours reuses a finished task, allocates a work context, attaches the task\u2019s own pair of ' +
+  'callbacks (made once per task) to the worker\u2019s promise, and takes a turn of the pump, which polls the ' +
+  'next value from the fused source only once a slot is free.';
+
 const WHY_P_MAP =
   'p-map keeps a counter of running mappers and calls the next mapper from the previous one\u2019s ' +
   'settlement: one promise and one closure per value. It gives up cancelling running work (no signal) and, for ' +
@@ -375,6 +396,12 @@ const resolvedOrdered: CaseDef = {
       whyFaster: WHY_FLOOR,
       run: (n, c, p) => handOrdered(n, c, p, resolvedWork),
     },
+    {
+      impl: 'hand-written',
+      variant: RING_OVER_SOURCE,
+      whyFaster: WHY_FLOOR,
+      run: (n, c, p) => handOrderedOver(numbers(n), c, p, resolvedWork),
+    },
   ],
 };
 
@@ -388,10 +415,10 @@ const syncMerge: CaseDef = {
     'against mergeMap with the same inner.',
   runs: [{ concurrency: 4, sizes: SYNC_SIZES }],
   oursPerValue:
-    'Per value, ours allocates a task and a work context, subscribes the inner `of(x)` through a wrapper ' +
-    'Observable (its subscriber in hand first, so a synchronous inner can be stopped mid-burst, and a finalizer ' +
-    'that frees the slot after the inner\u2019s own teardown), and takes a turn of the demand loop (pump, request, ' +
-    'the source\u2019s pump, onValue) to pull the next value only once a slot is free.',
+    'Per value, ours reuses a finished task, allocates a work context, subscribes the inner `of(x)` with the ' +
+    'task\u2019s own subscriber (in hand before the inner emits, so a synchronous inner can be stopped mid-burst; ' +
+    'it frees the slot only after the inner\u2019s own teardown), and takes the next value from the bounded queue ' +
+    'that absorbs `range` only once a slot is free.',
   ordered: false,
   impls: [
     {

@@ -7,6 +7,9 @@ import v8 from 'node:v8';
 
 const MB = 1024 * 1024;
 
+/** The ordered floor that reads the same generator as ours (bench/report.ts picks it by this name). */
+export const RING_OVER_SOURCE = 'the same ring over the generator ours reads';
+
 /** Thrown from the hot loop when a run goes past its deadline; the harness stops that implementation. */
 export class DeadlineExceeded extends Error {
   constructor(readonly done: number) {

@@ -3,7 +3,7 @@
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as prettier from 'prettier';
-import { formatN, type CaseDef, type Impl, type Row, type Skip } from './harness.js';
+import { formatN, RING_OVER_SOURCE, type CaseDef, type Impl, type Row, type Skip } from './harness.js';
 import { ROOT } from './library.js';
 import type { ProfileRequest, ProfileResult } from './profiler.js';
 import { lineChart, type Series } from './svg.js';
@@ -193,8 +193,17 @@ const RATIO_TARGETS: readonly RatioTarget[] = [
   {
     case: 'resolved-ordered',
     concurrency: 4,
-    against: isFloor,
+    against: (row) => isFloor(row) && row.variant !== RING_OVER_SOURCE,
     what: 'orderedMerge, x => Promise.resolve(x), against a ring of c promises awaited oldest first',
+    max: 2.2,
+  },
+  {
+    // Not one of issue 12's rows: the ring above counts its values, where ours (and the unordered
+    // floor's loops) read a generator; this one reads the same generator, so only plumbing differs.
+    case: 'resolved-ordered',
+    concurrency: 4,
+    against: (row) => row.variant === RING_OVER_SOURCE,
+    what: `the same, against ${RING_OVER_SOURCE} (an added row: the ring above counts, ours reads a generator)`,
     max: 2.2,
   },
   {

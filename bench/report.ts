@@ -570,7 +570,7 @@ function markdown(
       (r.sampleMs === undefined
         ? '.'
         : `, and more, up to 50, while the cell\u2019s timed runs have taken under ${r.sampleMs} ms in all ` +
-          '(a cell of runs of 1\u20133 ms gets tens of repetitions, so its median is not the luck of five; ' +
+          '(a cell of short runs gets tens of repetitions, so its median is not the luck of five; ' +
           'the "reps" of each row in results.json says how many it got).') +
       ' Each repetition runs ours and every peer once, back ' +
       'to back in one process, in an order rotated by one place each repetition, so ours alternates with each peer ' +

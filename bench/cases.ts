@@ -65,6 +65,8 @@ async function handOrdered(n: number, c: number, probe: Probe, work: AsyncWork):
     ring[head] = work(i);
     head = (head + 1) % c;
   }
+  // The oldest is at head once the ring is full; with fewer values than slots, at 0.
+  if (n < c) head = 0;
   for (let k = 0; k < Math.min(c, n); k++) {
     probe.take(await ring[head]!);
     head = (head + 1) % c;
@@ -85,6 +87,7 @@ async function handOrderedOver(values: Iterator<number>, c: number, probe: Probe
     head = (head + 1) % c;
     started++;
   }
+  if (started < c) head = 0;
   for (let k = 0; k < Math.min(c, started); k++) {
     probe.take(await ring[head]!);
     head = (head + 1) % c;

@@ -65,11 +65,16 @@ async function handOrdered(n: number, c: number, probe: Probe, work: AsyncWork):
     ring[head] = work(i);
     head = (head + 1) % c;
   }
-  // The oldest is at head once the ring is full; with fewer values than slots, at 0.
-  if (n < c) head = 0;
-  for (let k = 0; k < Math.min(c, n); k++) {
-    probe.take(await ring[head]!);
-    head = (head + 1) % c;
+  await drainRing(ring, head, n, probe);
+}
+
+/** What is left in a ring once the input ends, oldest first: at head once it is full, else from 0. */
+async function drainRing(ring: Promise<number>[], head: number, started: number, probe: Probe): Promise<void> {
+  const c = ring.length;
+  let at = started < c ? 0 : head;
+  for (let k = 0; k < Math.min(c, started); k++) {
+    probe.take(await ring[at]!);
+    at = (at + 1) % c;
   }
 }
 
@@ -87,11 +92,7 @@ async function handOrderedOver(values: Iterator<number>, c: number, probe: Probe
     head = (head + 1) % c;
     started++;
   }
-  if (started < c) head = 0;
-  for (let k = 0; k < Math.min(c, started); k++) {
-    probe.take(await ring[head]!);
-    head = (head + 1) % c;
-  }
+  await drainRing(ring, head, started, probe);
 }
 
 const effectMap = (n: number, c: number, probe: Probe, work: AsyncWork, unordered: boolean): Promise<void> =>

@@ -1,6 +1,13 @@
 import type { Observable } from 'rxjs';
 import { PushSubscriber } from './push-subscriber.js';
-import { END, demandProtocolOf, type Cancellation, type DemandHandle, type DemandObserver } from './protocol.js';
+import {
+  END,
+  demandProtocolOf,
+  type Cancellation,
+  type DemandHandle,
+  type DemandObserver,
+  type DemandProtocol,
+} from './protocol.js';
 
 /** How a library stage is connected to its source. */
 export interface Upstream<T> extends DemandHandle {
@@ -28,69 +35,96 @@ export interface Upstream<T> extends DemandHandle {
  */
 export function upstreamOf<T>(source: Observable<T>): Upstream<T> {
   const protocol = demandProtocolOf(source);
-  let cancelled = false;
-  if (protocol !== undefined) {
-    let handle: DemandHandle | undefined;
-    let early = 0; // requested before connect: passed on at start rather than lost
-    // A literal with data properties only (a getter would put it in V8's dictionary mode).
-    const upstream: Upstream<T> = {
-      pausable: true,
-      fused: false,
-      connect(observer, initialRequest, fuse = false) {
-        if (cancelled) return;
-        protocol.subscribe({
-          start(h) {
-            handle = h;
-            const first = early + (initialRequest ?? 0);
-            early = 0;
-            // Fusion is settled when the producer exists; a source that cannot be polled takes
-            // it as this same request, made before the producer connects.
-            if (fuse && h.fuse !== undefined) h.fuse(first);
-            else if (first > 0) h.request(first);
-          },
-          // Bound, not wrapped: one call less per value on the path every library stage shares.
-          next: observer.next.bind(observer),
-          error: observer.error.bind(observer),
-          complete: observer.complete.bind(observer),
-        });
-        upstream.fused = fuse && handle?.isFused?.() === true;
+  return protocol === undefined ? new PushUpstream<T>(source) : new PausableUpstream<T>(protocol);
+}
+
+/**
+ * A source that speaks the handshake. A class, not a literal of closures: a pool polls a fused
+ * source through it once per value, and a method on one shared prototype inlines where a fresh
+ * closure per subscription left a call.
+ */
+class PausableUpstream<T> implements Upstream<T> {
+  readonly pausable = true;
+  fused = false;
+  private handle: DemandHandle | undefined = undefined;
+  /** Requested before connect: passed on at start rather than lost. */
+  private early = 0;
+  private cancelled = false;
+
+  constructor(private readonly protocol: DemandProtocol<T>) {}
+
+  connect(observer: DemandObserver<T>, initialRequest?: number, fuse = false): void {
+    if (this.cancelled) return;
+    this.protocol.subscribe({
+      start: (h) => {
+        this.handle = h;
+        const first = this.early + (initialRequest ?? 0);
+        this.early = 0;
+        // Fusion is settled when the producer exists; a source that cannot be polled takes
+        // it as this same request, made before the producer connects.
+        if (fuse && h.fuse !== undefined) h.fuse(first);
+        else if (first > 0) h.request(first);
       },
-      poll() {
-        return upstream.fused && handle !== undefined ? (handle.poll!() as T | typeof END) : END;
-      },
-      request(n) {
-        if (handle !== undefined) handle.request(n);
-        else if (!cancelled) early += n;
-      },
-      cancel(cancellation?: Cancellation) {
-        cancelled = true;
-        handle?.cancel(cancellation);
-        handle = undefined;
-      },
-    };
-    return upstream;
+      // Bound, not wrapped: one call less per value on the path every library stage shares.
+      next: observer.next.bind(observer),
+      error: observer.error.bind(observer),
+      complete: observer.complete.bind(observer),
+    });
+    this.fused = fuse && this.handle?.isFused?.() === true;
   }
-  // A synchronous source delivers everything inside subscribe(), before we would hold its
-  // Subscription: the stage's own subscriber is in hand first, so cancel() can stop it mid-burst
-  // (an overflow error or a downstream take(n) must stop an endless synchronous source, not wait
-  // for it to end), and values reach the stage with no RxJS subscriber between (push-subscriber.ts).
-  let subscriber: PushSubscriber<T> | undefined;
-  return {
-    pausable: false,
-    fused: false,
-    poll: () => END,
-    connect(observer) {
-      if (cancelled) return;
-      subscriber = new PushSubscriber<T>(observer);
-      subscriber.subscribeTo(source);
-    },
-    request: () => undefined,
-    cancel() {
-      if (cancelled) return;
-      cancelled = true;
-      const inner = subscriber;
-      subscriber = undefined;
-      inner?.cancel();
-    },
-  };
+
+  poll(): T | typeof END {
+    const handle = this.handle;
+    return this.fused && handle !== undefined ? (handle.poll!() as T | typeof END) : END;
+  }
+
+  request(n: number): void {
+    const handle = this.handle;
+    if (handle !== undefined) handle.request(n);
+    else if (!this.cancelled) this.early += n;
+  }
+
+  cancel(cancellation?: Cancellation): void {
+    this.cancelled = true;
+    const handle = this.handle;
+    this.handle = undefined;
+    handle?.cancel(cancellation);
+  }
+}
+
+/**
+ * A plain push source: its `request` is a no-op. A synchronous source delivers everything inside
+ * subscribe(), before we would hold its Subscription: the stage's own subscriber is in hand first,
+ * so cancel() can stop it mid-burst (an overflow error or a downstream take(n) must stop an
+ * endless synchronous source, not wait for it to end), and values reach the stage with no RxJS
+ * subscriber between (push-subscriber.ts).
+ */
+class PushUpstream<T> implements Upstream<T> {
+  readonly pausable = false;
+  readonly fused = false;
+  private subscriber: PushSubscriber<T> | undefined = undefined;
+  private cancelled = false;
+
+  constructor(private readonly source: Observable<T>) {}
+
+  connect(observer: DemandObserver<T>): void {
+    if (this.cancelled) return;
+    const subscriber = new PushSubscriber<T>(observer);
+    this.subscriber = subscriber;
+    subscriber.subscribeTo(this.source);
+  }
+
+  poll(): typeof END {
+    return END;
+  }
+
+  request(): void {}
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    const inner = this.subscriber;
+    this.subscriber = undefined;
+    inner?.cancel();
+  }
 }

@@ -213,14 +213,25 @@ function pullSync<T>(iterator: Iterator<T>, sink: ProducerSink<T>): Producer<T> 
     let result: IteratorResult<T>;
     try {
       result = iterator.next();
-      if (!resultDone(result)) return result.value as T;
     } catch (err) {
-      finished = true;
-      sink.error(err);
-      return END;
+      return fail(err);
     }
+    // The usual case inline; the end and a malformed result out of line, so that V8 inlines
+    // this poll into the stage that pulls.
+    if (typeof result === 'object' && result !== null && result.done !== true) return result.value;
+    return ended(result);
+  }
+
+  function ended(result: IteratorResult<T>): typeof END {
+    if (typeof result !== 'object' || result === null) return fail(notAResult(result));
     finished = true;
     sink.complete();
+    return END;
+  }
+
+  function fail(err: unknown): typeof END {
+    finished = true;
+    sink.error(err);
     return END;
   }
 
@@ -315,10 +326,13 @@ function pullAsync<T>(iterator: AsyncIterator<T>, sink: ProducerSink<T>, destroy
 }
 
 function resultDone(result: IteratorResult<unknown>): boolean {
-  if (typeof result !== 'object' || result === null) {
-    throw new TypeError(`${NAME}: the iterator's next() returned ${String(result)}, not an iterator result object`);
-  }
+  if (typeof result !== 'object' || result === null) throw notAResult(result);
   return result.done === true;
+}
+
+// Out of line, so the check above stays small enough for V8 to inline into the poll of every value.
+function notAResult(result: unknown): TypeError {
+  return new TypeError(`${NAME}: the iterator's next() returned ${String(result)}, not an iterator result object`);
 }
 
 function isWebStream<T>(input: object | string): input is ReadableStreamLike<T> {

@@ -48,6 +48,11 @@ export class Attempts<T, R> {
       else this.follow(output as Promise<R>, task);
       return;
     }
+    this.subscribeInner(task, output);
+  }
+
+  /** Follows what the worker returned that is not a native Promise. */
+  private subscribeInner(task: Task<T, R>, output: ObservableInput<R>): void {
     // The worker may have ended the pool while it ran (it pushed into the source, and that value
     // failed fast or completed a take(n) downstream): the value was counted aborted then, and an
     // inner subscribed now would never be let go.
@@ -73,8 +78,8 @@ export class Attempts<T, R> {
    * running attempt's.
    */
   private bind(task: Task<T, R>): void {
-    task.fulfil = (result: R) => this.promiseSettled(task, task.token, false, result);
-    task.reject = (err: unknown) => this.promiseSettled(task, task.token, true, err);
+    task.fulfil = (result: R) => this.fulfilled(task, result);
+    task.reject = (err: unknown) => this.rejected(task, err);
   }
 
   /** Follows the running attempt's promise with the task's own callbacks (no timeout). */
@@ -86,31 +91,42 @@ export class Attempts<T, R> {
 
   /** With a timeout, a timed-out attempt's promise may settle later: its callbacks carry its token. */
   private followTimed(output: Promise<R>, task: Task<T, R>, token: number): void {
+    // An attempt that timed out has a stale token: its outcome is moot.
     output.then(
-      (result) => this.promiseSettled(task, token, false, result),
-      (err: unknown) => this.promiseSettled(task, token, true, err),
+      (result) => {
+        if (token === task.token) this.fulfilled(task, result);
+      },
+      (err: unknown) => {
+        if (token === task.token) this.rejected(task, err);
+      },
     );
   }
 
-  private promiseSettled(task: Task<T, R>, token: number, rejected: boolean, outcome: unknown): void {
-    if (token !== task.token) return; // an attempt that timed out: its outcome is moot
-    // Nobody is subscribed to the promise to take a throw from here (a downstream callback,
-    // say): report it as RxJS reports one, never as an unhandled rejection.
+  // Nobody is subscribed to the promise to take a throw from the two below (a downstream
+  // callback, say): it is reported as RxJS reports one, never as an unhandled rejection. Two
+  // functions, not one with a flag: the fulfilled one runs per value, and the smaller it is, the
+  // more of the pool's path V8 inlines into it.
+
+  private fulfilled(task: Task<T, R>, result: R): void {
+    task.resolved = true;
     try {
-      if (rejected) {
-        this.host.onTaskError(task, outcome);
-        return;
-      }
-      task.resolved = true;
-      try {
-        this.host.onResult(task, outcome as R);
-      } catch (err) {
-        // The consumer's problem, not the work's: the value is done and its slot must be freed.
-        reportUnhandled(err);
-      }
+      this.host.onResult(task, result);
+    } catch (err) {
+      // The consumer's problem, not the work's: the value is done and its slot must be freed.
+      reportUnhandled(err);
+    }
+    try {
       this.host.onTaskComplete(task);
     } catch (err) {
       reportUnhandled(err);
+    }
+  }
+
+  private rejected(task: Task<T, R>, err: unknown): void {
+    try {
+      this.host.onTaskError(task, err);
+    } catch (thrown) {
+      reportUnhandled(thrown);
     }
   }
 

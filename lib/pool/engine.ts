@@ -119,18 +119,24 @@ class Pool<T, R> implements Producer, DemandObserver<T>, TaskHost<R>, OrderHost<
   private taskOf(value: T): Task<T, R> {
     const spare = this.spare;
     let task: Task<T, R>;
-    if (spare === undefined) task = new Task<T, R>(value, this.nextIndex++, this);
+    if (spare === undefined) task = this.newTask(value);
     else {
       this.spare = spare.after;
       task = spare.reuse(value, this.nextIndex++);
     }
     this.stats.accepted++;
-    const ledger = this.ledger;
-    if (ledger !== undefined) {
-      task.weight = ledger.ledger.receive();
-      this.inputStarted = ledger.ledger.receivedStarted;
-    }
+    if (this.ledger !== undefined) this.weigh(task, this.ledger);
     return task;
+  }
+
+  /** A task for a value when there is no spare to reuse (the first ones, or a burst beyond them). */
+  private newTask(value: T): Task<T, R> {
+    return new Task<T, R>(value, this.nextIndex++, this);
+  }
+
+  private weigh(task: Task<T, R>, ledger: StageEntry): void {
+    task.weight = ledger.ledger.receive();
+    this.inputStarted = ledger.ledger.receivedStarted;
   }
 
   /** A value asked for (requested, or polled from a fused source) starts, or waits for a slot. */
@@ -149,6 +155,11 @@ class Pool<T, R> implements Producer, DemandObserver<T>, TaskHost<R>, OrderHost<
       else this.startInPlace(task);
       return;
     }
+    this.enqueue(task);
+  }
+
+  /** A value that waits for a slot. */
+  private enqueue(task: Task<T, R>): void {
     this.waiting.push(task);
     // The pump that asked starts the values itself; a second turn of its loop would find nothing.
     if (!this.requesting) this.sink.schedulePump();
@@ -235,12 +246,16 @@ class Pool<T, R> implements Producer, DemandObserver<T>, TaskHost<R>, OrderHost<
 
   /** Runs the next attempt of `task`, timed by `timeout` when there is one. */
   private attempt(task: Task<T, R>): void {
+    if (this.config.timeout === undefined) this.attempts.run(task);
+    else this.attemptTimed(task, this.config.timeout);
+  }
+
+  private attemptTimed(task: Task<T, R>, timeout: number): void {
     const token = task.token + 1; // the attempt's, once run() has started it
     this.attempts.run(task);
-    const timeout = this.config.timeout;
     // Armed after the attempt started (a synchronous inner may be over already), for this attempt
     // only: not if the task has gone on meanwhile (completed and reused for another value).
-    if (timeout === undefined || task.done || this.finished || task.token !== token) return;
+    if (task.done || this.finished || task.token !== token) return;
     if (task.extra?.retryTimer !== undefined) return;
     task.more().timeoutTimer = this.config.scheduler.schedule(() => this.onTimeout(task, token), timeout);
   }
@@ -358,7 +373,7 @@ class Pool<T, R> implements Producer, DemandObserver<T>, TaskHost<R>, OrderHost<
     task.state = DONE_COMPLETED;
     this.stats.complete(task.value);
     // A value with no result left nothing to carry its weight out of the segment.
-    if (this.ledger !== undefined && task.weight > 0) this.ledger.complete(task.weight);
+    if (task.weight > 0) this.ledger?.complete(task.weight); // only a ledger weighs
     task.weight = 0;
     if (!this.finished) this.recycle(task);
   }
@@ -401,12 +416,14 @@ class Pool<T, R> implements Producer, DemandObserver<T>, TaskHost<R>, OrderHost<
   // ---- what the result order asks of the pool -------------------------------------------------
 
   deliver(task: Task<T, R>, result: R): void {
-    if (this.ledger !== undefined) {
-      // The value's weight leaves with its first result (lib/core/ledger.ts).
-      this.ledger.ledger.send(task.weight, true);
-      task.weight = 0;
-    }
+    if (this.ledger !== undefined) this.sendWeight(task, this.ledger);
     this.sink.next(result);
+  }
+
+  /** The value's weight leaves with its first result (lib/core/ledger.ts). */
+  private sendWeight(task: Task<T, R>, ledger: StageEntry): void {
+    ledger.ledger.send(task.weight, true);
+    task.weight = 0;
   }
 
   delivered(task: Task<T, R>): void {
@@ -433,12 +450,15 @@ class Pool<T, R> implements Producer, DemandObserver<T>, TaskHost<R>, OrderHost<
     }
   }
 
+  // Each step is called only when it has something to do: V8 inlines only the calls a function
+  // has made, and what it inlines into the pool's path per value has a budget (docs/design.md,
+  // "What V8 inlines").
   private turn(): void {
-    this.order.emit();
-    this.startWaiting();
-    if (this.requestMore()) this.startWaiting();
+    if (!this.order.idle) this.order.emit();
+    if (!this.waiting.isEmpty) this.startWaiting();
+    if (this.requestMore() && !this.waiting.isEmpty) this.startWaiting();
     this.config.monitor?.notify();
-    if (this.isDone()) {
+    if (this.upstreamDone && this.isDone()) {
       this.finish();
       this.sink.complete();
     }
@@ -468,14 +488,19 @@ class Pool<T, R> implements Producer, DemandObserver<T>, TaskHost<R>, OrderHost<
     if (n <= 0 || this.order.backedUp()) return false;
     // Keyed: values blocked behind busy keys are read past, to reach other keys; at most `capacity` of them.
     if (this.blocked >= this.config.capacity) return false;
+    this.fetch(this.upstream, credit, n);
+    return true;
+  }
+
+  /** Takes `n` values from the source: polled when it fused, else requested. */
+  private fetch(upstream: Upstream<T>, credit: Credit, n: number): void {
     this.requesting = true;
     try {
-      if (this.upstream.fused) this.pollSource(this.upstream, n);
+      if (upstream.fused) this.pollSource(upstream, n);
       else credit.request(n);
     } finally {
       this.requesting = false;
     }
-    return true;
   }
 
   /**
@@ -488,8 +513,20 @@ class Pool<T, R> implements Producer, DemandObserver<T>, TaskHost<R>, OrderHost<
       // The source may end the pool while making a value (a takeUntil notifier fired by its
       // iterator): a finished pool takes nothing more, as next() does not.
       if (value === END || this.finished) return;
-      this.accept(value); // taken, not sent: no credit to check or settle
+      this.acceptPolled(value); // taken, not sent: no credit to check or settle
     }
+  }
+
+  /**
+   * `accept` for a value this pool's request polled: the same, with the conditions that are
+   * true in a request left out (a smaller function on the path of every value polled).
+   */
+  private acceptPolled(value: T): void {
+    const task = this.taskOf(value);
+    this.order.accept(task);
+    if (this.lanes !== undefined && !this.admitKeyed(task)) return;
+    if (this.attempts.depth === 0 && this.waiting.isEmpty && this.slotFree()) this.startTask(task);
+    else this.waiting.push(task);
   }
 
   // ---- the concurrency source -----------------------------------------------------------------

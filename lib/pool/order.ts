@@ -64,6 +64,11 @@ export class Unordered<T, R> implements ResultOrder<T, R> {
       host.deliver(task, result); // fast path: nothing waits ahead of it
       return false;
     }
+    return this.hold(task, result);
+  }
+
+  private hold(task: Task<T, R>, result: R): boolean {
+    const host = this.host;
     // One result per worker (running, plus one waiting) is bounded by the pool already;
     // resultCapacity bounds what extra results an inner adds on top.
     if (this.results.size >= 2 * host.concurrency + this.resultCapacity) {
@@ -139,6 +144,10 @@ export class Ordered<T, R> implements ResultOrder<T, R> {
       this.host.deliver(task, result); // the head, with nothing of its own waiting
       return false;
     }
+    return this.hold(task, result);
+  }
+
+  private hold(task: Task<T, R>, result: R): boolean {
     if (this.waiting >= this.size + this.resultCapacity) {
       this.host.overflow();
       return false;

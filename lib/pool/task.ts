@@ -78,6 +78,11 @@ export class Task<T, R> {
    * the token, which moves on and only grows, so that nothing of the last value's attempts (a
    * timer, a promise) can pass for the new value's. The pool reuses a task only once nothing refers to it any more (lib/pool/engine.ts,
    * `recycle`).
+   *
+   * A completed task holds some fields at their start already: no result pending or held (its
+   * `results` deque, if it has one, is empty and is kept for the next value), no inner
+   * subscription, no weight, no `before` (out of the running list). Only the others are written:
+   * this runs per value, inlined into the pool's path.
    */
   reuse(value: T, index: number): this {
     // A new token at once, not only when the new value starts: a timer of the last value must
@@ -87,15 +92,11 @@ export class Task<T, R> {
     this.index = index;
     this.state = QUEUED;
     this.attempt = 0;
-    this.results = undefined;
-    this.pending = 0;
     this.done = false;
     this.resolved = false;
-    this.subscription = undefined;
-    this.weight = 0;
     this.key = undefined;
     this.extra = undefined;
-    this.before = this.after = undefined;
+    this.after = undefined; // the spare list's link
     return this;
   }
 

@@ -60,7 +60,8 @@ async function countRun(caseId: string, n: number): Promise<{ cg: string; map: s
     path.join(ROOT, 'bench', 'instructions-child.ts'),
     JSON.stringify(request),
   ];
-  const child = spawn('valgrind', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // In OUT: the perf map flag makes V8 write an isolate-*-v8.log into its working directory.
+  const child = spawn('valgrind', args, { cwd: OUT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -17,8 +17,9 @@ interface CountRequest {
 const [requestJson] = process.argv.slice(2);
 if (requestJson === undefined) throw new Error('usage: instructions-child.ts REQUEST_JSON');
 const request = JSON.parse(requestJson) as CountRequest;
-const def = makeCases((await import(BUILT)) as Library).find((c) => c.id === request.case);
-if (def === undefined) throw new Error(`no case ${request.case}`);
+const cases = makeCases((await import(BUILT)) as Library);
+const def = cases.find((c) => c.id === request.case);
+if (def === undefined) throw new Error(`no case ${request.case}; cases: ${cases.map((c) => c.id).join(' | ')}`);
 const impl = def.impls.find((i) =>
   request.variant === undefined ? i.primary === true : i.variant === request.variant,
 );

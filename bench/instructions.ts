@@ -10,7 +10,7 @@
 //     [--variant V] [--c 4] [--n0 100000] [--n1 300000] [--warm 50] [--top 15]
 //     [--ref COMMIT | --worktree] [--node-flags '--max-inlined-bytecode-size-cumulative=4000']
 //
-// Needs valgrind (Debian's `valgrind`); a count at 3 × 10^5 takes about a minute.
+// Needs valgrind (Debian's `valgrind`); a count at 3 × 10^5 takes about two minutes a case.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -34,6 +34,21 @@ const { values } = parseArgs({
 
 const OUT = path.join(ROOT, '.tmp', 'instructions');
 
+/** A numeric option, checked: NaN or a value below its floor would count nothing, or garbage. */
+function count(name: 'c' | 'n0' | 'n1' | 'warm' | 'top', min: number): number {
+  const text = values[name];
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`instructions: --${name} must be an integer >= ${min}, not ${text}`);
+  return n;
+}
+const C = count('c', 1);
+const N0 = count('n0', 1);
+const N1 = count('n1', 2);
+const WARM = count('warm', 0);
+const TOP = count('top', 0);
+if (N1 <= N0) throw new Error(`instructions: --n1 (${N1}) must be larger than --n0 (${N0})`);
+
 /** Where a run's instructions went: JIT code by its name, native code by its symbol. */
 type Counts = Map<string, number>;
 
@@ -44,10 +59,10 @@ interface MapEntry {
 }
 
 /** Runs one size under callgrind; returns the callgrind file and Node's perf map (its pid names it). */
-async function countRun(caseId: string, n: number): Promise<{ cg: string; map: string }> {
+async function countRun(caseId: string, n: number, stop: AbortSignal): Promise<{ cg: string; map: string }> {
   const tag = `${caseId}.${n}`;
   const cg = path.join(OUT, `cg.${tag}`);
-  const request = { case: caseId, variant: values.variant, n, c: Number(values.c), warm: Number(values.warm) };
+  const request = { case: caseId, variant: values.variant, n, c: C, warm: WARM };
   const args = [
     '--tool=callgrind',
     `--callgrind-out-file=${cg}`,
@@ -61,13 +76,18 @@ async function countRun(caseId: string, n: number): Promise<{ cg: string; map: s
     JSON.stringify(request),
   ];
   // In OUT: the perf map flag makes V8 write an isolate-*-v8.log into its working directory.
-  const child = spawn('valgrind', args, { cwd: OUT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The signal stops this size when the other one fails, so neither runs on unwatched.
+  const child = spawn('valgrind', args, { cwd: OUT, stdio: ['ignore', 'pipe', 'pipe'], signal: stop });
+  child.on('error', () => undefined); // an abort; 'close' reports it below
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`instructions: the run of ${tag} failed (${code}):\n${stderr.slice(-2000)}`);
+  if (code !== 0) {
+    await rm(`/tmp/perf-${child.pid}.map`, { force: true });
+    throw new Error(`instructions: the run of ${tag} failed (${code}):\n${stderr.slice(-2000)}`);
+  }
   const counted = (JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { count?: number }).count;
   if (counted !== n) throw new Error(`instructions: the run of ${tag} delivered ${counted} values, not ${n}`);
   return { cg, map: `/tmp/perf-${child.pid}.map` };
@@ -105,7 +125,7 @@ function nameAt(entries: readonly MapEntry[], address: number): string | undefin
 /** Native symbols folded into the groups that move from run to run (so they are read apart). */
 function nativeGroup(symbol: string): string {
   if (symbol.startsWith('v8::internal::compiler') || symbol.includes('Compil')) return '[V8 compiler]';
-  if (/^(heap::|v8::internal::)/.test(symbol) && /Scaveng|Heap|GC|Mark|Sweep|Evacuat/.test(symbol))
+  if (/(heap::|v8::internal::)/.test(symbol) && /Scaveng|Heap|GC|Mark|Sweep|Evacuat/.test(symbol))
     return '[V8 collector]';
   return symbol;
 }
@@ -133,10 +153,28 @@ const isJs = (key: string): boolean =>
   key.startsWith('JS:') || key.startsWith('Builtins_') || key.startsWith('Builtin:');
 
 async function countCase(caseId: string): Promise<void> {
-  const n0 = Number(values.n0);
-  const n1 = Number(values.n1);
+  const n0 = N0;
+  const n1 = N1;
   // The two sizes run at once: each is one process on one core, and the counts do not depend on it.
-  const [a, b] = await Promise.all([countRun(caseId, n0), countRun(caseId, n1)]);
+  // When one fails the other is stopped, and both are awaited so no perf map is left behind.
+  const stop = new AbortController();
+  const runs = [countRun(caseId, n0, stop.signal), countRun(caseId, n1, stop.signal)].map((run) =>
+    run.catch((error: unknown) => {
+      stop.abort();
+      throw error;
+    }),
+  );
+  const settled = await Promise.allSettled(runs);
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure !== undefined) {
+    for (const s of settled) if (s.status === 'fulfilled') await rm(s.value.map, { force: true });
+    const reason: unknown = failure.reason;
+    throw reason instanceof Error ? reason : new Error(String(reason));
+  }
+  const [a, b] = settled.map((s) => (s as PromiseFulfilledResult<{ cg: string; map: string }>).value) as [
+    { cg: string; map: string },
+    { cg: string; map: string },
+  ];
   const [ca, cb] = await Promise.all([loadCounts(a), loadCounts(b)]);
   await rm(a.map, { force: true });
   await rm(b.map, { force: true });
@@ -149,7 +187,7 @@ async function countCase(caseId: string): Promise<void> {
   const gc = sum((k) => k === '[V8 collector]');
   const compiler = sum((k) => k === '[V8 compiler]');
   console.log(
-    `\n${caseId} / ${values.variant ?? 'ours'} c=${values.c}, ${describeSource(source)}, N ${n0} → ${n1}: ` +
+    `\n${caseId} / ${values.variant ?? 'ours'} c=${C}, ${describeSource(source)}, N ${n0} → ${n1}: ` +
       `${js.toFixed(0)} instructions per value in JS and builtins (the steady figure); ` +
       `collector ${gc.toFixed(0)}, compiler ${compiler.toFixed(0)}, everything ${sum(() => true).toFixed(0)}`,
   );
@@ -165,7 +203,7 @@ async function countCase(caseId: string): Promise<void> {
         .join('; ')}): the two runs differ in more than their size; count again, or with more --warm`,
     );
   }
-  const top = [...perValue].sort((x, y) => Math.abs(y[1]) - Math.abs(x[1])).slice(0, Number(values.top));
+  const top = [...perValue].sort((x, y) => Math.abs(y[1]) - Math.abs(x[1])).slice(0, TOP);
   for (const [key, v] of top) console.log(`${v.toFixed(1).padStart(8)}  ${key.slice(0, 140)}`);
 }
 
